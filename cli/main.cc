@@ -1,0 +1,37 @@
+// `mbrl`: the one binary. Dispatches to the subcommands listed in AllSubcommands().
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/subcommand.h"
+#include "cli/subcommands.h"
+
+namespace {
+
+std::vector<mbrl::cli::Subcommand> AllSubcommands() {
+  return {
+      mbrl::cli::VersionSubcommand(),
+      mbrl::cli::ConfigCheckSubcommand(),
+  };
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<mbrl::cli::Subcommand> table = AllSubcommands();
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  absl::StatusOr<mbrl::cli::Invocation> invocation = mbrl::cli::Parse(table, args);
+  if (!invocation.ok()) {
+    std::cerr << invocation.status().message() << "\n";
+    return mbrl::cli::kExitUsage;
+  }
+  if (invocation->subcommand == nullptr) {
+    mbrl::cli::PrintOverview(table, std::cout);
+    return args.empty() ? mbrl::cli::kExitUsage : mbrl::cli::kExitOk;
+  }
+  if (invocation->help) {
+    mbrl::cli::PrintSubcommandHelp(*invocation->subcommand, std::cout);
+    return mbrl::cli::kExitOk;
+  }
+  return invocation->subcommand->run(invocation->positional);
+}

@@ -1,0 +1,15 @@
+// Every subcommand of `mbrl`, one function per cli/<name>.cc file. To add one, see README
+// "Adding a subcommand".
+#ifndef MBRL_CLI_SUBCOMMANDS_H_
+#define MBRL_CLI_SUBCOMMANDS_H_
+
+#include "cli/subcommand.h"
+
+namespace mbrl::cli {
+
+Subcommand VersionSubcommand();      // cli/version.cc
+Subcommand ConfigCheckSubcommand();  // cli/config_check.cc
+
+}  // namespace mbrl::cli
+
+#endif  // MBRL_CLI_SUBCOMMANDS_H_
