@@ -1,0 +1,30 @@
+// Every environment by name: native ones, and `remote` ones served over the Environment
+// service (EnvConfig.remote_address).
+#ifndef MBRL_ACTORS_ENVS_REGISTRY_H_
+#define MBRL_ACTORS_ENVS_REGISTRY_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "actors/envs/batched_functions.h"
+#include "actors/envs/interface.h"
+#include "mbrl/v1/config.pb.h"
+
+namespace mbrl::envs {
+
+// Names of the registered native environments, sorted.
+std::vector<std::string> RegisteredEnvNames();
+
+// A new instance of `config.name()` whose episodes are truncated after `config.horizon()`
+// steps. NOT_FOUND (listing the registered names) for an unknown name.
+absl::StatusOr<std::unique_ptr<Env>> MakeEnv(const v1::EnvConfig& config);
+
+// The batched reward/termination functions of `name`. NOT_FOUND for an unknown name.
+absl::StatusOr<std::unique_ptr<BatchedEnvFunctions>> MakeBatchedEnvFunctions(
+    const std::string& name);
+
+}  // namespace mbrl::envs
+
+#endif  // MBRL_ACTORS_ENVS_REGISTRY_H_
