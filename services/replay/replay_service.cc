@@ -32,14 +32,26 @@ absl::Status NotReady(const ReplayShardOptions& options, bool closed) {
 class ReplayShardService::InsertReactor final
     : public BidiStreamReactor<v1::InsertRequest, v1::InsertResponse> {
  public:
-  InsertReactor(const ReplayShardService* service, LatencyHistogram* latency)
+  InsertReactor(ReplayShardService* service, LatencyHistogram* latency)
       : service_(service), latency_(latency) {
-    if (!service_->ready()) {
+    if (!service_->ready() || !service_->RegisterInsertStream(this)) {
       Close(ToGrpcStatus(NotReady(service_->options(), service_->state_->closed)));
       return;
     }
+    registered_ = true;
     reading_ = true;
     StartRead(&request_);
+  }
+
+  // The shard is shutting down: answer what is in flight, then end the stream with
+  // UNAVAILABLE (even with a read pending) so the client reconnects instead of holding the
+  // server's shutdown up until its grace period ends.
+  void EndForShutdown() {
+    {
+      absl::MutexLock lock(&mu_);
+      server_closing_ = true;
+    }
+    MaybeFinish();
   }
 
  private:
@@ -86,9 +98,12 @@ class ReplayShardService::InsertReactor final
       std::vector<v1::TrajectoryChunk> chunks(
           std::make_move_iterator(request.mutable_chunks()->begin()),
           std::make_move_iterator(request.mutable_chunks()->end()));
-      slot->table->Insert(
-          slot->ticket, std::move(chunks),
-          [this, slot](const InsertOutcome& outcome) { OnInserted(slot, outcome); });
+      Ref();  // for the table's callback
+      slot->table->Insert(slot->ticket, std::move(chunks),
+                          [this, slot](const InsertOutcome& outcome) {
+                            OnInserted(slot, outcome);
+                            Unref();
+                          });
     }
     Flush();
     MaybeReadNext();
@@ -144,7 +159,7 @@ class ReplayShardService::InsertReactor final
     bool start_read = false;
     {
       absl::MutexLock lock(&mu_);
-      if (reading_ || reads_done_) return;
+      if (reading_ || reads_done_ || server_closing_ || finishing_) return;
       if (cancelled_) {
         reads_done_ = true;  // no more reads: the call is over
       } else if (slots_.size() + queued() >= service_->options().max_inflight_inserts) {
@@ -174,27 +189,42 @@ class ReplayShardService::InsertReactor final
     // Requests still queued in their table are dropped; the others finish on their own.
     for (Slot* slot : waiting) {
       if (slot->table->CancelInsert(slot->ticket)) {
-        absl::MutexLock lock(&mu_);
-        slot->ready = true;
-        --outstanding_;
+        {
+          absl::MutexLock lock(&mu_);
+          slot->ready = true;
+          --outstanding_;
+        }
+        Unref();  // its callback will never run
       }
     }
     Flush();  // Send() drops everything now; this only empties `slots_`
     MaybeFinish();
   }
 
-  // Ends the call once the client stopped sending and every request was answered.
+  // Ends the call once the client stopped sending (or the shard is shutting down) and every
+  // request read was answered.
   void MaybeFinish() {
+    grpc::Status status = grpc::Status::OK;
     {
       absl::MutexLock lock(&mu_);
-      if (finishing_ || !reads_done_ || outstanding_ > 0 || !slots_.empty()) return;
+      if (finishing_ || !(reads_done_ || server_closing_) || outstanding_ > 0 || !slots_.empty()) {
+        return;
+      }
       finishing_ = true;
+      if (!reads_done_) {
+        status = ToGrpcStatus(NotReady(service_->options(), /*closed=*/true));
+      }
     }
-    Close(grpc::Status::OK);  // after the queued responses are written
+    Close(status);  // after the queued responses are written
   }
 
-  const ReplayShardService* const service_;
+  void OnStreamDone() override {
+    if (registered_) service_->UnregisterInsertStream(this);
+  }
+
+  ReplayShardService* const service_;
   LatencyHistogram* const latency_;
+  bool registered_ = false;
   v1::InsertRequest request_;  // the read in flight writes here
 
   absl::Mutex mu_;
@@ -206,6 +236,7 @@ class ReplayShardService::InsertReactor final
   bool flushing_ ABSL_GUARDED_BY(mu_) = false;
   bool flush_again_ ABSL_GUARDED_BY(mu_) = false;
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
+  bool server_closing_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // ---- Sample: server stream of batches, one drawn at a time ----
@@ -269,8 +300,12 @@ class ReplayShardService::SampleReactor final : public ServerStreamReactor<v1::S
       ticket = ticket_ = table_->NewTicket();
       start_ = absl::Now();
     }
+    Ref();  // for the table's callback
     table_->Sample(ticket, spec_, absl::Now() + timeout_,
-                   [this](absl::StatusOr<v1::SampleResponse> batch) { OnBatch(std::move(batch)); });
+                   [this](absl::StatusOr<v1::SampleResponse> batch) {
+                     OnBatch(std::move(batch));
+                     Unref();
+                   });
   }
 
   void OnBatch(absl::StatusOr<v1::SampleResponse> batch) {
@@ -310,8 +345,11 @@ class ReplayShardService::SampleReactor final : public ServerStreamReactor<v1::S
       ticket = ticket_;
     }
     if (drawing && table_->CancelSample(ticket)) {
-      absl::MutexLock lock(&mu_);
-      drawing_ = false;
+      {
+        absl::MutexLock lock(&mu_);
+        drawing_ = false;
+      }
+      Unref();  // its callback will never run
     }
     CloseIfIdle();
   }
@@ -420,7 +458,11 @@ class ReplayShardService::ScanReactor final : public ServerStreamReactor<v1::Sca
         Close(grpc::Status::OK);
         return;
       }
-      table_->WaitForData(ticket, cursor_, [this](const absl::Status& status) { OnData(status); });
+      Ref();  // for the table's callback
+      table_->WaitForData(ticket, cursor_, [this](const absl::Status& status) {
+        OnData(status);
+        Unref();
+      });
       return;
     }
   }
@@ -454,8 +496,11 @@ class ReplayShardService::ScanReactor final : public ServerStreamReactor<v1::Sca
       ticket = ticket_;
     }
     if (waiting && table_->CancelWait(ticket)) {
-      absl::MutexLock lock(&mu_);
-      waiting_ = false;
+      {
+        absl::MutexLock lock(&mu_);
+        waiting_ = false;
+      }
+      Unref();  // its callback will never run
     }
     CloseIfIdle();
   }
@@ -580,8 +625,24 @@ absl::Status ReplayShardService::Recover() {
 
 void ReplayShardService::Close() {
   state_->closed.store(true);
-  if (!ready()) return;
-  for (const std::unique_ptr<Table>& table : state_->tables) table->Close();
+  if (ready()) {
+    for (const std::unique_ptr<Table>& table : state_->tables) table->Close();
+  }
+  // Every insert request is answered by now (closed tables answer at once); end the streams.
+  absl::MutexLock lock(&streams_mu_);
+  for (InsertReactor* stream : insert_streams_) stream->EndForShutdown();
+}
+
+bool ReplayShardService::RegisterInsertStream(InsertReactor* stream) {
+  absl::MutexLock lock(&streams_mu_);
+  if (state_->closed.load()) return false;
+  insert_streams_.insert(stream);
+  return true;
+}
+
+void ReplayShardService::UnregisterInsertStream(InsertReactor* stream) {
+  absl::MutexLock lock(&streams_mu_);
+  insert_streams_.erase(stream);
 }
 
 std::shared_ptr<prometheus::Collectable> ReplayShardService::table_metrics() const {

@@ -25,8 +25,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "mbrl/v1/replay.grpc.pb.h"
 #include "prometheus/collectable.h"
@@ -67,8 +70,9 @@ class ReplayShardService final : public v1::ReplayShard::CallbackService {
   absl::Status Recover();
   bool ready() const { return state_->ready.load(std::memory_order_acquire); }
 
-  // Stops every table (Table::Close): later calls fail with UNAVAILABLE and streams waiting on
-  // a table end. Call before shutting the server down. Idempotent.
+  // Stops every table (Table::Close): later calls fail with UNAVAILABLE, streams waiting on a
+  // table end, and Insert streams end with UNAVAILABLE once their requests are answered. Call
+  // before shutting the server down, so its shutdown does not wait for clients. Idempotent.
   void Close();
 
   const ReplayShardOptions& options() const { return state_->options; }
@@ -112,8 +116,15 @@ class ReplayShardService final : public v1::ReplayShard::CallbackService {
                                  const v1::InfoRequest* request,
                                  v1::InfoResponse* response) override;
 
+  // Open Insert streams, ended by Close(). A stream unregisters in its OnDone, so every
+  // registered one is alive while streams_mu_ is held.
+  bool RegisterInsertStream(InsertReactor* stream) ABSL_LOCKS_EXCLUDED(streams_mu_);
+  void UnregisterInsertStream(InsertReactor* stream) ABSL_LOCKS_EXCLUDED(streams_mu_);
+
   std::shared_ptr<State> state_;
   std::shared_ptr<RpcMetrics> rpc_metrics_;
+  absl::Mutex streams_mu_;
+  absl::flat_hash_set<InsertReactor*> insert_streams_ ABSL_GUARDED_BY(streams_mu_);
 };
 
 }  // namespace mbrl::replay

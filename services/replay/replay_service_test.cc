@@ -476,6 +476,31 @@ TEST_F(ReplayServiceTest, MetricsFollowPrometheusConventions) {
   EXPECT_THAT(::mbrl::testing::ScrapeMetrics((*exporter)->port()), IsOk());
 }
 
+TEST_F(ReplayServiceTest, ShutdownEndsOpenStreamsInsteadOfWaitingForThem) {
+  Start();
+  grpc::ClientContext insert_context, scan_context;
+  SetTimeout(insert_context, kDeadline);
+  SetTimeout(scan_context, kDeadline);
+  auto insert = stub_->Insert(&insert_context);
+  ASSERT_TRUE(insert->Write(Request(1, {Chunk(1, 0)})));
+  v1::InsertResponse ack;
+  ASSERT_TRUE(insert->Read(&ack));  // the stream is open and idle now
+  v1::ScanRequest follow;
+  follow.set_follow(true);
+  auto scan = stub_->Scan(&scan_context, follow);
+  v1::ScanResponse scanned;
+  ASSERT_TRUE(scan->Read(&scanned));
+
+  const absl::Time start = absl::Now();
+  shard_->Shutdown(/*grace=*/absl::Seconds(60));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));  // not the grace period
+  EXPECT_FALSE(insert->Read(&ack));
+  EXPECT_EQ(insert->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  while (scan->Read(&scanned)) {
+  }
+  EXPECT_EQ(scan->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
 TEST_F(ReplayServiceTest, DurableShardServesAcknowledgedDataAfterRestart) {
   ReplayShardOptions options;
   options.data_dir = std::string(getenv("TEST_TMPDIR")) + "/restart";
