@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -29,19 +30,22 @@
 #include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
 
-namespace prometheus {
-class Exposer;
-}  // namespace prometheus
-
 namespace mbrl {
 
-// Serves GET /metrics for every registered collectable, plus `mbrl_build_info{version}`.
-// Thread-safe.
+// Serves GET /metrics (Prometheus text format 0.0.4) for every registered collectable, plus
+// `mbrl_build_info{version,protocol}`. Thread-safe.
+//
+// Why not prometheus-cpp's pull Exposer: its civetweb server starts threads with a fixed
+// 100 KiB stack, and in a process that loads LibTorch, OpenBLAS and glog (every `mbrl` role)
+// their static TLS alone takes ~105 KiB, so pthread_create fails and the Exposer cannot start.
+// This exporter keeps prometheus-cpp's registry, families and text serializer and answers
+// scrapes on one thread of its own (one connection at a time, 5 s I/O timeout each).
 class MetricsExporter {
  public:
-  // Listens on `address` ("0.0.0.0:9464"; port 0 picks a free port).
-  // UNAVAILABLE if it cannot listen there.
+  // Listens on `address` ("0.0.0.0:9464", "127.0.0.1:0", "[::]:9464"; port 0 picks a free
+  // port). INVALID_ARGUMENT for an unparsable address, UNAVAILABLE if it cannot listen there.
   static absl::StatusOr<std::unique_ptr<MetricsExporter>> Create(const std::string& address);
+  // Stops serving (joins the thread).
   ~MetricsExporter();
 
   // The bound port.
@@ -53,13 +57,20 @@ class MetricsExporter {
   // do not use its Histogram on hot paths).
   prometheus::Registry& registry() { return *registry_; }
 
+  // The exposition text of everything registered (what a scrape returns).
+  std::string Render() const ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   MetricsExporter() = default;
+  void Serve();
+  void Answer(int connection) const;
 
-  std::unique_ptr<prometheus::Exposer> exposer_;
-  std::shared_ptr<prometheus::Registry> registry_;
+  int listen_fd_ = -1;
+  int wake_fds_[2] = {-1, -1};  // a pipe: writing to it stops Serve()
   int port_ = 0;
-  absl::Mutex mu_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::thread thread_;
+  mutable absl::Mutex mu_;
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -13,7 +13,7 @@
 
 namespace mbrl::testing {
 
-absl::StatusOr<std::string> ScrapeMetrics(int port) {
+absl::StatusOr<std::string> ScrapeMetrics(int port, const std::string& path) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return absl::InternalError("socket() failed");
   timeval timeout{/*tv_sec=*/5, /*tv_usec=*/0};
@@ -28,7 +28,7 @@ absl::StatusOr<std::string> ScrapeMetrics(int port) {
     return absl::UnavailableError(absl::StrCat("cannot connect to 127.0.0.1:", port));
   }
   const std::string request =
-      "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+      "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
   if (send(fd, request.data(), request.size(), 0) != static_cast<ssize_t>(request.size())) {
     close(fd);
     return absl::UnavailableError("cannot send the request");

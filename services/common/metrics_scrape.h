@@ -8,9 +8,9 @@
 
 namespace mbrl::testing {
 
-// The body of GET /metrics (5 s timeout). UNAVAILABLE if nothing answers, INTERNAL for a non-200
-// response.
-absl::StatusOr<std::string> ScrapeMetrics(int port);
+// The body of GET `path` (5 s timeout). UNAVAILABLE if nothing answers, INTERNAL (with the
+// status line) for a non-200 response.
+absl::StatusOr<std::string> ScrapeMetrics(int port, const std::string& path = "/metrics");
 
 // The value of the first sample line that starts with `series` (e.g.
 // `mbrl_replay_items{table="real"}`), or NOT_FOUND.

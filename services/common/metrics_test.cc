@@ -112,6 +112,27 @@ TEST(MetricsExporterTest, ServesRegisteredCollectablesOverHttp) {
   EXPECT_THAT(*text, HasSubstr("mbrl_build_info{"));
 }
 
+TEST(MetricsExporterTest, AnswersOtherPathsAndMethodsWithErrors) {
+  absl::StatusOr<std::unique_ptr<MetricsExporter>> exporter =
+      MetricsExporter::Create("127.0.0.1:0");
+  ASSERT_THAT(exporter, IsOk());
+  EXPECT_THAT(::mbrl::testing::ScrapeMetrics((*exporter)->port(), "/other"),
+              ::mbrl::testing::StatusIs(absl::StatusCode::kInternal, HasSubstr("404")));
+  EXPECT_THAT((*exporter)->Render(), HasSubstr("mbrl_build_info{"));
+  EXPECT_THAT(MetricsExporter::Create("no-port"),
+              ::mbrl::testing::StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(MetricsExporter::Create("localhost:0"),  // numeric hosts only: no DNS here
+              ::mbrl::testing::StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(MetricsExporterTest, ServesIPv6AndAnyAddress) {
+  for (const char* address : {"0.0.0.0:0", "[::]:0"}) {
+    absl::StatusOr<std::unique_ptr<MetricsExporter>> exporter = MetricsExporter::Create(address);
+    ASSERT_THAT(exporter, IsOk()) << address;
+    EXPECT_THAT(ScrapeMetrics((*exporter)->port()), IsOk()) << address;
+  }
+}
+
 TEST(MetricsExporterTest, ReportsAPortInUse) {
   absl::StatusOr<std::unique_ptr<MetricsExporter>> first = MetricsExporter::Create("127.0.0.1:0");
   ASSERT_THAT(first, IsOk());
