@@ -11,6 +11,12 @@
 namespace mbrl::envs {
 
 std::unique_ptr<BatchedEnvFunctions> PendulumFunctions();
+std::unique_ptr<BatchedEnvFunctions> CartPoleFunctions();
+std::unique_ptr<BatchedEnvFunctions> CartPoleSwingUpFunctions();
+std::unique_ptr<BatchedEnvFunctions> MountainCarContinuousFunctions();
+std::unique_ptr<BatchedEnvFunctions> AcrobotFunctions();
+std::unique_ptr<BatchedEnvFunctions> Point2DFunctions();
+std::unique_ptr<BatchedEnvFunctions> MockLineFunctions();
 
 }  // namespace mbrl::envs
 

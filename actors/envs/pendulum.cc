@@ -36,4 +36,25 @@ double Pendulum::DoStep(absl::Span<const float> action, absl::Span<float> observ
   return PendulumStep(action[0], &state_, observation.data());
 }
 
+absl::StatusOr<std::unique_ptr<VectorEnv>> PendulumVectorEnv::Create(
+    int max_episode_steps, const VectorEnvOptions& options) {
+  if (absl::Status status = ValidateOptions(options); !status.ok()) return status;
+  return std::unique_ptr<VectorEnv>(new PendulumVectorEnv(max_episode_steps, options));
+}
+
+absl::Status PendulumVectorEnv::DoReset(int index, uint64_t seed, float* observation) {
+  states_[index] = PendulumInitialState(seed, observation);
+  return absl::OkStatus();
+}
+
+absl::Status PendulumVectorEnv::DoStepRange(int begin, int end, const float* actions,
+                                            float* observations, float* rewards,
+                                            uint8_t* terminated) {
+  for (int i = begin; i < end; ++i) {
+    rewards[i] = static_cast<float>(PendulumStep(actions[i], &states_[i], observations + 3 * i));
+    terminated[i] = 0;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace mbrl::envs

@@ -7,8 +7,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "actors/envs/acrobot.h"
+#include "actors/envs/cartpole.h"
 #include "actors/envs/classic_control_functions.h"
+#include "actors/envs/mock_line.h"
+#include "actors/envs/mountain_car.h"
 #include "actors/envs/pendulum.h"
+#include "actors/envs/point_goal.h"
+#include "common/status_macros.h"
 
 namespace mbrl::envs {
 namespace {
@@ -17,6 +23,10 @@ struct RegisteredEnv {
   std::string name;
   std::function<std::unique_ptr<Env>(int max_episode_steps)> make_env;
   std::function<std::unique_ptr<BatchedEnvFunctions>()> make_functions;
+  // Null unless the env has a native batched implementation.
+  std::function<absl::StatusOr<std::unique_ptr<VectorEnv>>(int max_episode_steps,
+                                                           const VectorEnvOptions& options)>
+      make_vector_env;
 };
 
 template <typename EnvType>
@@ -26,7 +36,13 @@ std::unique_ptr<Env> Make(int max_episode_steps) {
 
 const std::vector<RegisteredEnv>& Registry() {
   static const auto* const registry = new std::vector<RegisteredEnv>{
-      {"Pendulum", Make<Pendulum>, PendulumFunctions},
+      {"Acrobot", Make<Acrobot>, AcrobotFunctions},
+      {"CartPole", Make<CartPole>, CartPoleFunctions},
+      {"CartPoleSwingUp", Make<CartPoleSwingUp>, CartPoleSwingUpFunctions},
+      {"MockLine", Make<MockLine>, MockLineFunctions},
+      {"MountainCarContinuous", Make<MountainCarContinuous>, MountainCarContinuousFunctions},
+      {"Pendulum", Make<Pendulum>, PendulumFunctions, PendulumVectorEnv::Create},
+      {"Point2D", Make<Point2D>, Point2DFunctions},
   };
   return *registry;
 }
@@ -39,6 +55,14 @@ absl::StatusOr<const RegisteredEnv*> Find(const std::string& name) {
                                           absl::StrJoin(RegisteredEnvNames(), ", ")));
 }
 
+absl::StatusOr<int> MaxEpisodeSteps(const v1::EnvConfig& config) {
+  if (config.horizon() < 1 || config.horizon() > std::numeric_limits<int32_t>::max()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("env horizon must be in [1, 2^31), got ", config.horizon()));
+  }
+  return static_cast<int>(config.horizon());
+}
+
 }  // namespace
 
 std::vector<std::string> RegisteredEnvNames() {
@@ -49,20 +73,23 @@ std::vector<std::string> RegisteredEnvNames() {
 }
 
 absl::StatusOr<std::unique_ptr<Env>> MakeEnv(const v1::EnvConfig& config) {
-  if (config.horizon() < 1 || config.horizon() > std::numeric_limits<int32_t>::max()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("env horizon must be in [1, 2^31), got ", config.horizon()));
-  }
-  absl::StatusOr<const RegisteredEnv*> entry = Find(config.name());
-  if (!entry.ok()) return entry.status();
-  return (*entry)->make_env(static_cast<int>(config.horizon()));
+  MBRL_ASSIGN_OR_RETURN(const int max_episode_steps, MaxEpisodeSteps(config));
+  MBRL_ASSIGN_OR_RETURN(const RegisteredEnv* entry, Find(config.name()));
+  return entry->make_env(max_episode_steps);
+}
+
+absl::StatusOr<std::unique_ptr<VectorEnv>> MakeVectorEnv(const v1::EnvConfig& config,
+                                                         const VectorEnvOptions& options) {
+  MBRL_ASSIGN_OR_RETURN(const int max_episode_steps, MaxEpisodeSteps(config));
+  MBRL_ASSIGN_OR_RETURN(const RegisteredEnv* entry, Find(config.name()));
+  if (entry->make_vector_env) return entry->make_vector_env(max_episode_steps, options);
+  return InstanceVectorEnv::Create([&config] { return MakeEnv(config); }, options);
 }
 
 absl::StatusOr<std::unique_ptr<BatchedEnvFunctions>> MakeBatchedEnvFunctions(
     const std::string& name) {
-  absl::StatusOr<const RegisteredEnv*> entry = Find(name);
-  if (!entry.ok()) return entry.status();
-  return (*entry)->make_functions();
+  MBRL_ASSIGN_OR_RETURN(const RegisteredEnv* entry, Find(name));
+  return entry->make_functions();
 }
 
 }  // namespace mbrl::envs
