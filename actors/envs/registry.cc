@@ -10,6 +10,8 @@
 #include "actors/envs/acrobot.h"
 #include "actors/envs/cartpole.h"
 #include "actors/envs/classic_control_functions.h"
+#include "actors/envs/locomotion.h"
+#include "actors/envs/locomotion_functions.h"
 #include "actors/envs/mock_line.h"
 #include "actors/envs/mountain_car.h"
 #include "actors/envs/pendulum.h"
@@ -21,8 +23,8 @@ namespace {
 
 struct RegisteredEnv {
   std::string name;
-  std::function<std::unique_ptr<Env>(int max_episode_steps)> make_env;
-  std::function<std::unique_ptr<BatchedEnvFunctions>()> make_functions;
+  std::function<absl::StatusOr<std::unique_ptr<Env>>(int max_episode_steps)> make_env;
+  std::function<absl::StatusOr<std::unique_ptr<BatchedEnvFunctions>>()> make_functions;
   // Null unless the env has a native batched implementation.
   std::function<absl::StatusOr<std::unique_ptr<VectorEnv>>(int max_episode_steps,
                                                            const VectorEnvOptions& options)>
@@ -30,8 +32,16 @@ struct RegisteredEnv {
 };
 
 template <typename EnvType>
-std::unique_ptr<Env> Make(int max_episode_steps) {
+absl::StatusOr<std::unique_ptr<Env>> Make(int max_episode_steps) {
   return std::make_unique<EnvType>(max_episode_steps);
+}
+
+RegisteredEnv Locomotion(const std::string& name) {
+  return {
+      name,
+      [name](int max_episode_steps) { return LocomotionEnv::Create(name, max_episode_steps); },
+      [name] { return LocomotionFunctions(name); },
+  };
 }
 
 const std::vector<RegisteredEnv>& Registry() {
@@ -43,6 +53,12 @@ const std::vector<RegisteredEnv>& Registry() {
       {"MountainCarContinuous", Make<MountainCarContinuous>, MountainCarContinuousFunctions},
       {"Pendulum", Make<Pendulum>, PendulumFunctions, PendulumVectorEnv::Create},
       {"Point2D", Make<Point2D>, Point2DFunctions},
+      Locomotion("Ant"),
+      Locomotion("HalfCheetah"),
+      Locomotion("Hopper"),
+      Locomotion("InvertedPendulum"),
+      Locomotion("Swimmer"),
+      Locomotion("Walker2d"),
   };
   return *registry;
 }
