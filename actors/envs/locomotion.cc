@@ -95,6 +95,9 @@ absl::StatusOr<std::unique_ptr<Env>> LocomotionEnv::Create(const std::string& na
                                             absl::StrJoin(LocomotionTaskNames(), ", ")));
   }
   MBRL_ASSIGN_OR_RETURN(const mjModel* model, SharedMujocoModel(task->model_file));
+  if (model->nmocap != 0 || model->nuserdata != 0) {
+    return absl::InternalError(absl::StrCat(name, ": DoReset does not reset mocap or user data"));
+  }
   EnvSpec spec;
   spec.name = task->name;
   spec.max_episode_steps = max_episode_steps;
@@ -124,7 +127,16 @@ void LocomotionEnv::Observe(absl::Span<float> observation) const {
 
 void LocomotionEnv::DoReset(uint64_t seed, absl::Span<float> observation) {
   EnvRandom random(seed);
-  mj_resetData(model_, data_);
+  // Resets every input of mj_step to its mj_resetData value, without mj_resetData's zeroing of
+  // the whole multi-megabyte data buffer (100 us, 2% of a 200-step HalfCheetah episode);
+  // mj_forward below recomputes everything derived.
+  data_->time = 0;
+  std::fill_n(data_->act, model_->na, 0.0);
+  std::fill_n(data_->ctrl, model_->nu, 0.0);
+  std::fill_n(data_->qacc_warmstart, model_->nv, 0.0);
+  std::fill_n(data_->qfrc_applied, model_->nv, 0.0);
+  std::fill_n(data_->xfrc_applied, 6 * model_->nbody, 0.0);
+  for (int i = 0; i < mjNWARNING; ++i) data_->warning[i] = mjWarningStat{};
   for (int i = 0; i < model_->nq; ++i) {
     data_->qpos[i] = model_->qpos0[i] + Noise(task_.qpos_noise, random);
   }

@@ -27,6 +27,7 @@
 // noise and zero velocity plus noise, per env as gym (U(+-0.1) and 0.1 N(0,1) for HalfCheetah
 // and Ant; U(+-0.005) for Hopper and Walker2d; U(+-0.1) for Swimmer; U(+-0.01) for
 // InvertedPendulum), then mj_forward. Actions are clipped to the actuators' control ranges.
+// (None of the models has mocap bodies, activations or user data.)
 #ifndef MBRL_ACTORS_ENVS_LOCOMOTION_H_
 #define MBRL_ACTORS_ENVS_LOCOMOTION_H_
 

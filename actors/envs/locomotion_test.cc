@@ -116,6 +116,34 @@ TEST(LocomotionTest, StepIsFrameSkipRawStepsWithTheDocumentedObservationAndRewar
   }
 }
 
+// Reset restores only mj_step's inputs (not the whole mjData buffer, as mj_resetData does):
+// after any history, the episode is the one a freshly mj_resetData'd simulator would produce.
+TEST(LocomotionTest, ResetIsAsGoodAsMjResetData) {
+  std::unique_ptr<LocomotionEnv> env = Make("HalfCheetah");
+  const mjModel* model = env->model();
+  std::vector<float> obs(17);
+  ASSERT_THAT(env->Reset(1, absl::MakeSpan(obs)), IsOk());
+  for (int t = 0; t < 50; ++t) {
+    ASSERT_THAT(env->Step(std::vector<float>(6, 1.0f), absl::MakeSpan(obs)), IsOk());
+  }
+  ASSERT_THAT(env->Reset(2, absl::MakeSpan(obs)), IsOk());
+  mjData* fresh = mj_makeData(model);
+  mj_resetData(model, fresh);
+  std::copy_n(env->data()->qpos, model->nq, fresh->qpos);
+  std::copy_n(env->data()->qvel, model->nv, fresh->qvel);
+  mj_forward(model, fresh);
+  for (int t = 0; t < 40; ++t) {
+    std::vector<float> action(6);
+    for (int i = 0; i < 6; ++i) action[i] = std::cos(0.7 * t + i);
+    ASSERT_THAT(env->Step(action, absl::MakeSpan(obs)), IsOk());
+    for (int i = 0; i < 6; ++i) fresh->ctrl[i] = action[i];
+    for (int k = 0; k < 5; ++k) mj_step(model, fresh);
+    for (int i = 0; i < model->nq; ++i) ASSERT_EQ(env->data()->qpos[i], fresh->qpos[i]) << t;
+    for (int i = 0; i < model->nv; ++i) ASSERT_EQ(env->data()->qvel[i], fresh->qvel[i]) << t;
+  }
+  mj_deleteData(fresh);
+}
+
 TEST(LocomotionTest, ResetNoiseHasTheDocumentedScale) {
   std::unique_ptr<LocomotionEnv> hopper = Make("Hopper");
   std::vector<float> obs(11);
