@@ -16,6 +16,7 @@
 #include "actors/envs/mountain_car.h"
 #include "actors/envs/pendulum.h"
 #include "actors/envs/point_goal.h"
+#include "actors/envs/remote_env.h"
 #include "common/status_macros.h"
 
 namespace mbrl::envs {
@@ -90,6 +91,11 @@ std::vector<std::string> RegisteredEnvNames() {
 
 absl::StatusOr<std::unique_ptr<Env>> MakeEnv(const v1::EnvConfig& config) {
   MBRL_ASSIGN_OR_RETURN(const int max_episode_steps, MaxEpisodeSteps(config));
+  if (config.has_remote_address()) {
+    RemoteEnvOptions options;
+    options.address = config.remote_address();
+    return RemoteEnv::Create(config.name(), max_episode_steps, options);
+  }
   MBRL_ASSIGN_OR_RETURN(const RegisteredEnv* entry, Find(config.name()));
   return entry->make_env(max_episode_steps);
 }
@@ -97,8 +103,10 @@ absl::StatusOr<std::unique_ptr<Env>> MakeEnv(const v1::EnvConfig& config) {
 absl::StatusOr<std::unique_ptr<VectorEnv>> MakeVectorEnv(const v1::EnvConfig& config,
                                                          const VectorEnvOptions& options) {
   MBRL_ASSIGN_OR_RETURN(const int max_episode_steps, MaxEpisodeSteps(config));
-  MBRL_ASSIGN_OR_RETURN(const RegisteredEnv* entry, Find(config.name()));
-  if (entry->make_vector_env) return entry->make_vector_env(max_episode_steps, options);
+  if (!config.has_remote_address()) {
+    MBRL_ASSIGN_OR_RETURN(const RegisteredEnv* entry, Find(config.name()));
+    if (entry->make_vector_env) return entry->make_vector_env(max_episode_steps, options);
+  }
   return InstanceVectorEnv::Create([&config] { return MakeEnv(config); }, options);
 }
 
