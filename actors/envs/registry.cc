@@ -42,18 +42,21 @@ RegisteredEnv Locomotion(const std::string& name) {
       name,
       [name](int max_episode_steps) { return LocomotionEnv::Create(name, max_episode_steps); },
       [name] { return LocomotionFunctions(name); },
+      /*make_vector_env=*/nullptr,
   };
 }
 
 const std::vector<RegisteredEnv>& Registry() {
   static const auto* const registry = new std::vector<RegisteredEnv>{
-      {"Acrobot", Make<Acrobot>, AcrobotFunctions},
-      {"CartPole", Make<CartPole>, CartPoleFunctions},
-      {"CartPoleSwingUp", Make<CartPoleSwingUp>, CartPoleSwingUpFunctions},
-      {"MockLine", Make<MockLine>, MockLineFunctions},
-      {"MountainCarContinuous", Make<MountainCarContinuous>, MountainCarContinuousFunctions},
+      {"Acrobot", Make<Acrobot>, AcrobotFunctions, /*make_vector_env=*/nullptr},
+      {"CartPole", Make<CartPole>, CartPoleFunctions, /*make_vector_env=*/nullptr},
+      {"CartPoleSwingUp", Make<CartPoleSwingUp>, CartPoleSwingUpFunctions,
+       /*make_vector_env=*/nullptr},
+      {"MockLine", Make<MockLine>, MockLineFunctions, /*make_vector_env=*/nullptr},
+      {"MountainCarContinuous", Make<MountainCarContinuous>, MountainCarContinuousFunctions,
+       /*make_vector_env=*/nullptr},
       {"Pendulum", Make<Pendulum>, PendulumFunctions, PendulumVectorEnv::Create},
-      {"Point2D", Make<Point2D>, Point2DFunctions},
+      {"Point2D", Make<Point2D>, Point2DFunctions, /*make_vector_env=*/nullptr},
       Locomotion("Ant"),
       Locomotion("HalfCheetah"),
       Locomotion("Hopper"),

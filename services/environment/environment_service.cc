@@ -17,7 +17,7 @@ namespace mbrl {
 
 class EnvironmentService::Metrics final : public prometheus::Collectable {
  public:
-  Metrics(const EnvironmentService* service)
+  explicit Metrics(const EnvironmentService* service)
       : service_(service), rpc_("mbrl.v1.Environment", {"Spec", "Session"}) {}
 
   RpcMetrics& rpc() { return rpc_; }
