@@ -13,8 +13,6 @@
 #include "common/logging.h"
 #include "services/replay/shard_server.h"
 
-ABSL_FLAG(int, port, 0, "gRPC port to serve on (0 = any free port; the port is printed).");
-ABSL_FLAG(std::string, bind, "0.0.0.0", "Address to serve on.");
 ABSL_FLAG(std::string, data_dir, "",
           "Directory of the shard's write-ahead log; everything acknowledged survives a crash "
           "and is served again after a restart. Empty = memory only (not durable).");
@@ -37,6 +35,8 @@ ABSL_FLAG(bool, fsync, true,
 
 namespace mbrl::cli {
 namespace {
+
+constexpr int kDefaultReplayPort = 50051;
 
 absl::Status ParseShard(const std::string& text, uint32_t* index, uint32_t* count) {
   std::vector<std::string> parts = absl::StrSplit(text, '/');
@@ -81,8 +81,7 @@ int RunReplay(const std::vector<std::string>& args) {
     std::cerr << "mbrl replay: " << exporter.status().message() << "\n";
     return kExitFailure;
   }
-  const ServerOptions server_options = ServerOptionsFromFlags(
-      absl::StrCat(absl::GetFlag(FLAGS_bind), ":", absl::GetFlag(FLAGS_port)));
+  const ServerOptions server_options = ServerOptionsFromFlags(kDefaultReplayPort);
   absl::StatusOr<std::unique_ptr<replay::ReplayShardServer>> shard =
       replay::ReplayShardServer::Start(options, server_options, exporter->get());
   if (!shard.ok()) {
@@ -103,19 +102,10 @@ int RunReplay(const std::vector<std::string>& args) {
 }  // namespace
 
 Subcommand ReplaySubcommand() {
-  std::vector<std::string> flags = {"port",
-                                    "bind",
-                                    "data_dir",
-                                    "shard",
-                                    "table",
-                                    "capacity",
-                                    "capacity_bytes",
-                                    "samples_per_insert",
-                                    "min_size_to_sample",
-                                    "min_diff",
-                                    "max_diff",
-                                    "priority_exponent",
-                                    "fsync"};
+  std::vector<std::string> flags = {"data_dir",           "shard",          "table",
+                                    "capacity",           "capacity_bytes", "samples_per_insert",
+                                    "min_size_to_sample", "min_diff",       "max_diff",
+                                    "priority_exponent",  "fsync"};
   for (const std::string& flag : ServerFlagNames()) flags.push_back(flag);
   return {
       /*name=*/"replay",

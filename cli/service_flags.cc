@@ -5,6 +5,10 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 
+ABSL_FLAG(int, port, -1,
+          "gRPC port to serve on (0 = any free port, printed at startup; -1 = the subcommand's "
+          "default port).");
+ABSL_FLAG(std::string, bind, "0.0.0.0", "Address to serve gRPC on (0.0.0.0 = every interface).");
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate chain of this process; with --tls_key enables TLS (servers) or "
           "presents a client certificate (clients, mTLS).");
@@ -22,7 +26,7 @@ ABSL_FLAG(int, metrics_port, -1,
 namespace mbrl::cli {
 
 std::vector<std::string> ServerFlagNames() {
-  return {"tls_cert", "tls_key", "tls_ca", "metrics_port"};
+  return {"port", "bind", "tls_cert", "tls_key", "tls_ca", "metrics_port"};
 }
 
 std::vector<std::string> ClientFlagNames() {
@@ -42,9 +46,10 @@ TlsOptions TlsOptionsFromFlags() {
 
 }  // namespace
 
-ServerOptions ServerOptionsFromFlags(const std::string& address) {
+ServerOptions ServerOptionsFromFlags(int default_port) {
+  const int port = absl::GetFlag(FLAGS_port);
   ServerOptions options;
-  options.address = address;
+  options.address = absl::StrCat(absl::GetFlag(FLAGS_bind), ":", port >= 0 ? port : default_port);
   options.tls = TlsOptionsFromFlags();
   return options;
 }

@@ -17,13 +17,14 @@
 
 namespace mbrl::cli {
 
-// --tls_cert, --tls_key, --tls_ca, --metrics_port.
+// --port, --bind, --tls_cert, --tls_key, --tls_ca, --metrics_port.
 std::vector<std::string> ServerFlagNames();
 // --tls_cert, --tls_key, --tls_ca, --tls_server_name.
 std::vector<std::string> ClientFlagNames();
 
-// Server options listening on `address` with the TLS flags (mTLS when --tls_ca is set).
-ServerOptions ServerOptionsFromFlags(const std::string& address);
+// Server options listening on --bind:--port (--port -1, its default, means `default_port`: each
+// role has its own) with the TLS flags (mTLS when --tls_ca is set).
+ServerOptions ServerOptionsFromFlags(int default_port);
 // Channel options with the client TLS flags.
 ChannelOptions ChannelOptionsFromFlags();
 

@@ -9,6 +9,9 @@ namespace mbrl::cli {
 
 Subcommand VersionSubcommand();      // cli/version.cc
 Subcommand ConfigCheckSubcommand();  // cli/config_check.cc
+Subcommand EnvListSubcommand();      // cli/env_list.cc
+Subcommand BenchEnvSubcommand();     // cli/bench_env.cc
+Subcommand EnvServerSubcommand();    // cli/env_server.cc
 Subcommand ReplaySubcommand();       // cli/replay.cc
 
 }  // namespace mbrl::cli
