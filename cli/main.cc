@@ -16,6 +16,7 @@ std::vector<mbrl::cli::Subcommand> AllSubcommands() {
       mbrl::cli::BenchEnvSubcommand(),
       mbrl::cli::EnvServerSubcommand(),
       mbrl::cli::ReplaySubcommand(),
+      mbrl::cli::BenchReplaySubcommand(),
   };
 }
 

@@ -13,6 +13,7 @@ Subcommand EnvListSubcommand();      // cli/env_list.cc
 Subcommand BenchEnvSubcommand();     // cli/bench_env.cc
 Subcommand EnvServerSubcommand();    // cli/env_server.cc
 Subcommand ReplaySubcommand();       // cli/replay.cc
+Subcommand BenchReplaySubcommand();  // cli/bench_replay.cc
 
 }  // namespace mbrl::cli
 

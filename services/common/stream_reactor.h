@@ -13,7 +13,8 @@
 //   start the gRPC write or finish outside the reactor's lock).
 // - Messages are written in Send() order; at most one write is in flight (gRPC's rule).
 // - Backpressure: Send() never refuses for being full; callers bound what they queue (e.g. by
-//   pulling the next message in OnQueueDrained()). queued() says how many are waiting.
+//   pulling the next message in OnMessageWritten() or OnQueueDrained()). queued() says how
+//   many are waiting.
 // - When the client cancels or a write fails, OnStreamCancelled() is called exactly once
 //   (without the lock). Queued messages are dropped, Send() returns false from then on, and the
 //   subclass must call Close() once it holds no external registration that could still call
@@ -87,6 +88,9 @@ class QueuedWriteReactor : public ReactorBase {
   // The queue became empty after a successful write (and Close() was not called): a good
   // moment to produce the next message. Called without the lock, from a reaction.
   virtual void OnQueueDrained() {}
+  // A message was written and the stream goes on (called before OnQueueDrained when that one
+  // is due too): for producers that keep a few messages queued ahead of the client.
+  virtual void OnMessageWritten() {}
   // The client cancelled or a write failed. Called once, without the lock. The subclass must
   // call Close() (now or later).
   virtual void OnStreamCancelled() = 0;
@@ -108,6 +112,7 @@ class QueuedWriteReactor : public ReactorBase {
     const Response* next = nullptr;
     bool finish_now = false;
     bool drained = false;
+    bool written = false;
     bool newly_cancelled = false;
     {
       absl::MutexLock lock(&mu_);
@@ -117,6 +122,7 @@ class QueuedWriteReactor : public ReactorBase {
         newly_cancelled = true;
       }
       if (cancelled_) queue_.clear();
+      written = ok && !closing_ && !cancelled_;
       if (!queue_.empty()) {
         next = &queue_.front();
       } else {
@@ -128,6 +134,7 @@ class QueuedWriteReactor : public ReactorBase {
     if (next != nullptr) this->StartWrite(next);
     if (newly_cancelled) OnStreamCancelled();
     if (finish_now) FinishOnce();
+    if (written) OnMessageWritten();
     if (drained) OnQueueDrained();
   }
 

@@ -149,10 +149,8 @@ class ReplayShardService::InsertReactor final
     flushing_ = false;
   }
 
-  void OnQueueDrained() override {
-    MaybeReadNext();
-    MaybeFinish();
-  }
+  void OnMessageWritten() override { MaybeReadNext(); }
+  void OnQueueDrained() override { MaybeFinish(); }
 
   // Reads the next request unless `max_inflight_inserts` are unanswered or unwritten.
   void MaybeReadNext() {
@@ -333,7 +331,7 @@ class ReplayShardService::SampleReactor final : public ServerStreamReactor<v1::S
     }
   }
 
-  void OnQueueDrained() override { RequestBatch(); }
+  void OnMessageWritten() override { RequestBatch(); }
 
   void OnStreamCancelled() override {
     bool drawing;
@@ -484,7 +482,7 @@ class ReplayShardService::ScanReactor final : public ServerStreamReactor<v1::Sca
     Pump();
   }
 
-  void OnQueueDrained() override { Pump(); }
+  void OnMessageWritten() override { Pump(); }
 
   void OnStreamCancelled() override {
     bool waiting;

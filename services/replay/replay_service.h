@@ -49,7 +49,7 @@ struct ReplayShardOptions {
   std::string data_dir;
   std::vector<TableOptions> tables = {TableOptions()};
   // Insert requests read but not yet answered, per stream.
-  uint32_t max_inflight_inserts = 32;
+  uint32_t max_inflight_inserts = 64;
   // Largest insert request (serialized); larger ones get INVALID_ARGUMENT. Keep it below the
   // server's max message size, which ends the whole stream instead.
   uint64_t max_request_bytes = 64 << 20;

@@ -139,7 +139,7 @@ TEST_F(ReplayServiceTest, InsertScanSampleRoundTrip) {
   EXPECT_EQ(info->end_sequence(), 45u);
   EXPECT_EQ(info->inserts_total(), 45u);
   EXPECT_EQ(info->num_shards(), 1u);
-  EXPECT_EQ(info->max_inflight_inserts(), 32u);
+  EXPECT_EQ(info->max_inflight_inserts(), 64u);
 
   std::vector<v1::ScanResponse> scanned;
   v1::ScanRequest scan;

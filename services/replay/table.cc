@@ -42,21 +42,28 @@ class BatchWriter {
         InitTensor(batch->mutable_episode_ids(), v1::DTYPE_INT64, {n}, rows * sizeof(int64_t));
   }
 
-  // Row `row` := step `t` of `chunk`, whose first transition has sequence `first_sequence`.
-  void Set(size_t row, const v1::TrajectoryChunk& chunk, uint64_t first_sequence, uint32_t t) {
-    const char* obs = chunk.observations().data().data();
-    std::memcpy(observations_ + row * obs_bytes_, obs + t * obs_bytes_, obs_bytes_);
-    std::memcpy(next_observations_ + row * obs_bytes_, obs + (t + 1) * obs_bytes_, obs_bytes_);
-    std::memcpy(actions_ + row * act_bytes_, chunk.actions().data().data() + t * act_bytes_,
-                act_bytes_);
-    std::memcpy(rewards_ + row * sizeof(float), chunk.rewards().data().data() + t * sizeof(float),
-                sizeof(float));
-    terminated_[row] = chunk.terminated().data()[t];
-    truncated_[row] = chunk.truncated().data()[t];
-    const int64_t key = static_cast<int64_t>(first_sequence + t);
-    const uint64_t episode = chunk.episode_id();
+  // Row `row` := step `t` of the chunk `view` shows.
+  void Set(size_t row, const table_internal::ChunkView& view, uint32_t t) {
+    std::memcpy(observations_ + row * obs_bytes_, view.observations + t * obs_bytes_, obs_bytes_);
+    std::memcpy(next_observations_ + row * obs_bytes_, view.observations + (t + 1) * obs_bytes_,
+                obs_bytes_);
+    std::memcpy(actions_ + row * act_bytes_, view.actions + t * act_bytes_, act_bytes_);
+    std::memcpy(rewards_ + row * sizeof(float), view.rewards + t * sizeof(float), sizeof(float));
+    terminated_[row] = view.terminated[t];
+    truncated_[row] = view.truncated[t];
+    const int64_t key = static_cast<int64_t>(view.first_sequence + t);
     std::memcpy(keys_ + row * sizeof(int64_t), &key, sizeof(key));
-    std::memcpy(episode_ids_ + row * sizeof(int64_t), &episode, sizeof(episode));
+    std::memcpy(episode_ids_ + row * sizeof(int64_t), &view.episode_id, sizeof(int64_t));
+  }
+
+  // Asks the memory system for the bytes Set(_, view, t) will copy.
+  void Prefetch(const table_internal::ChunkView& view, uint32_t t) const {
+    const char* observation = view.observations + t * obs_bytes_;
+    for (size_t offset = 0; offset < 2 * obs_bytes_; offset += 64) {
+      __builtin_prefetch(observation + offset);
+    }
+    __builtin_prefetch(view.actions + t * act_bytes_);
+    __builtin_prefetch(view.rewards + t * sizeof(float));
   }
 
  private:
@@ -357,6 +364,13 @@ void Table::ApplyLocked(uint64_t first_sequence, v1::TrajectoryChunk chunk) {
   priorities_.Grow(end_position_ + steps - front_position, front_position);
   priorities_.SetRange(end_position_, steps, 1.0);  // priority 1 ^ alpha
   store_.push_back({first_sequence, end_position_, steps, bytes, std::move(chunk)});
+  chunk_positions_.push_back(end_position_);
+  // The tensors' buffers stay put: deque elements never move and the chunk is not modified.
+  const v1::TrajectoryChunk& stored = store_.back().chunk;
+  views_.push_back({end_position_, first_sequence, stored.episode_id(),
+                    stored.observations().data().data(), stored.actions().data().data(),
+                    stored.rewards().data().data(), stored.terminated().data().data(),
+                    stored.truncated().data().data()});
   end_position_ += steps;
   transitions_ += steps;
   bytes_ += bytes;
@@ -375,6 +389,8 @@ void Table::EvictLocked() {
     transitions_ -= oldest.transitions;
     bytes_ -= oldest.bytes;
     store_.pop_front();
+    chunk_positions_.pop_front();
+    views_.pop_front();
   }
 }
 
@@ -385,10 +401,9 @@ void Table::UpdateBlockedLocked() {
 }
 
 size_t Table::ChunkAtPositionLocked(uint64_t position) const {
-  auto it =
-      std::upper_bound(store_.begin(), store_.end(), position,
-                       [](uint64_t p, const StoredChunk& chunk) { return p < chunk.position; });
-  return static_cast<size_t>(it - store_.begin()) - 1;
+  // A search over the compact position index, not over the chunks: it stays in cache.
+  auto it = std::upper_bound(chunk_positions_.begin(), chunk_positions_.end(), position);
+  return static_cast<size_t>(it - chunk_positions_.begin()) - 1;
 }
 
 size_t Table::ChunkAfterSequenceLocked(uint64_t sequence) const {
@@ -419,6 +434,11 @@ v1::SampleResponse Table::SampleLocked(const SampleSpec& spec) {
         reinterpret_cast<double*>(InitTensor(response.mutable_probabilities(), v1::DTYPE_FLOAT64,
                                              {static_cast<int64_t>(rows)}, rows * sizeof(double)));
   }
+  struct Pick {
+    const table_internal::ChunkView* view;
+    uint32_t step;
+  };
+  std::vector<Pick> picks(rows);
   for (size_t row = 0; row < rows; ++row) {
     uint64_t position;
     if (spec.sampler == v1::SampleRequest::FIFO) {
@@ -441,10 +461,14 @@ v1::SampleResponse Table::SampleLocked(const SampleSpec& spec) {
       const double p = priorities_.Get(position);
       probabilities[row] = total > 0 ? p / total : 1.0 / static_cast<double>(transitions_);
     }
-    const StoredChunk& stored = store_[ChunkAtPositionLocked(position)];
-    writer.Set(row, stored.chunk, stored.first_sequence,
-               static_cast<uint32_t>(position - stored.position));
+    const table_internal::ChunkView& view = views_[ChunkAtPositionLocked(position)];
+    const uint32_t step = static_cast<uint32_t>(position - view.position);
+    picks[row] = {&view, step};
+    // Random rows miss the cache: ask for all of them before copying any, so the misses
+    // overlap instead of queueing one after another.
+    writer.Prefetch(view, step);
   }
+  for (size_t row = 0; row < rows; ++row) writer.Set(row, *picks[row].view, picks[row].step);
   limiter_.Sampled(rows);
   sampled_transitions_ += rows;
   return response;
@@ -569,8 +593,7 @@ v1::ScanResponse Table::Read(uint64_t start, uint32_t max_transitions) const {
     const uint64_t from = std::max(first, stored.first_sequence);
     const uint64_t to = std::min<uint64_t>(end, stored.first_sequence + stored.transitions);
     for (uint64_t s = from; s < to; ++s) {
-      writer.Set(row++, stored.chunk, stored.first_sequence,
-                 static_cast<uint32_t>(s - stored.first_sequence));
+      writer.Set(row++, views_[i], static_cast<uint32_t>(s - stored.first_sequence));
     }
   }
   return response;

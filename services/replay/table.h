@@ -44,6 +44,21 @@
 
 namespace mbrl::replay {
 
+namespace table_internal {
+// Where a stored chunk's rows are: the raw tensor bytes, reached without chasing the protobuf
+// message's pointers (sampling touches random rows; every pointer hop is a cache miss).
+struct ChunkView {
+  uint64_t position;        // of its first transition (contiguous across chunks)
+  uint64_t first_sequence;  // its first transition's sequence number
+  uint64_t episode_id;
+  const char* observations;
+  const char* actions;
+  const char* rewards;
+  const char* terminated;
+  const char* truncated;
+};
+}  // namespace table_internal
+
 struct TableOptions {
   std::string name = "real";
   // FIFO eviction keeps at most this many transitions / payload bytes; 0 = no limit. A single
@@ -221,6 +236,9 @@ class Table {
   absl::Status log_failure_ ABSL_GUARDED_BY(mu_);
   TransitionShape shape_ ABSL_GUARDED_BY(mu_);
   std::deque<StoredChunk> store_ ABSL_GUARDED_BY(mu_);
+  // Parallel to store_: positions (a compact index to search) and views of the data.
+  std::deque<uint64_t> chunk_positions_ ABSL_GUARDED_BY(mu_);
+  std::deque<table_internal::ChunkView> views_ ABSL_GUARDED_BY(mu_);
   ChunkKeys stored_keys_ ABSL_GUARDED_BY(mu_);
   uint64_t transitions_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cstring>
@@ -22,6 +21,7 @@
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "services/replay/chunk_validation.h"
+#include "services/replay/crc32c.h"
 
 namespace mbrl::replay {
 namespace {
@@ -32,10 +32,7 @@ constexpr size_t kRecordHeaderBytes = 12;
 constexpr absl::string_view kSegmentPrefix = "wal-";
 constexpr absl::string_view kSegmentSuffix = ".log";
 
-uint32_t Crc32(absl::string_view bytes) {
-  return static_cast<uint32_t>(
-      crc32_z(0L, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
-}
+uint32_t Crc32(absl::string_view bytes) { return Crc32c(bytes); }
 
 template <typename T>
 void PutLittleEndian(T value, std::string* out) {

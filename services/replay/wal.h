@@ -9,9 +9,9 @@
 //
 // On disk, in `directory`:
 //   wal-<20-digit first sequence>.log   segments, in sequence order
-//   segment = header { "MBRLWAL1", u64 start_sequence, u32 crc32(previous 16 bytes) }
+//   segment = header { "MBRLWAL1", u64 start_sequence, u32 crc32c(previous 16 bytes) }
 //             then records
-//   record  = { u32 payload_bytes, u32 crc32(payload), u32 crc32(previous 8 bytes) } payload
+//   record  = { u32 payload_bytes, u32 crc32c(payload), u32 crc32c(previous 8 bytes) } payload
 //   payload = { u64 first_sequence, u32 chunk_count, chunk_count x { u32 bytes, serialized
 //               mbrl.v1.TrajectoryChunk } }
 // All integers little-endian. A record is all-or-nothing: a torn or corrupt record (bad CRC,
