@@ -7,8 +7,8 @@
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_format.h"
 #include "bench/replay/replay_bench.h"
+#include "cli/bench_output.h"
 #include "cli/subcommands.h"
 
 ABSL_FLAG(std::vector<std::string>, chunk_sizes, std::vector<std::string>({"100", "1000"}),
@@ -54,17 +54,8 @@ int RunBenchReplay(const std::vector<std::string>& args) {
     std::cerr << "mbrl bench replay: --chunk_sizes and --shard_counts take integers\n";
     return kExitUsage;
   }
-  absl::StatusOr<bench::ReplayBenchResults> results = bench::RunReplayBench(options, std::cout);
-  if (!results.ok()) {
-    std::cerr << "mbrl bench replay: " << results.status().message() << "\n";
-    return absl::IsInvalidArgument(results.status()) ? kExitUsage : kExitFailure;
-  }
-  std::string last_line;
-  for (const auto& [name, value] : *results) {
-    absl::StrAppendFormat(&last_line, "%s%s=%.6g", last_line.empty() ? "" : " ", name, value);
-  }
-  std::cout << last_line << "\n";
-  return kExitOk;
+  return ReportBenchResults("bench replay", bench::RunReplayBench(options, std::cout), std::cout,
+                            std::cerr);
 }
 
 }  // namespace

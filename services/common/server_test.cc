@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/synchronization/notification.h"
+#include "common/status_macros.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -12,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "mbrl/v1/environment.grpc.pb.h"
 #include "services/common/channel.h"
+#include "services/common/status_util.h"
 
 namespace mbrl {
 namespace {
@@ -41,16 +43,15 @@ ServerOptions LoopbackOptions() {
 
 // Health Check with a deadline; returns the status or the RPC error.
 absl::StatusOr<HealthCheckResponse::ServingStatus> Check(
-    const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& service,
+    absl::Duration timeout = absl::Seconds(10)) {
   grpc::ClientContext context;
-  SetTimeout(context, absl::Seconds(10));
+  SetTimeout(context, timeout);
   HealthCheckRequest request;
   request.set_service(service);
   HealthCheckResponse response;
-  grpc::Status status = Health::NewStub(channel)->Check(&context, request, &response);
-  if (!status.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-  }
+  MBRL_RETURN_IF_ERROR(
+      FromGrpcStatus(Health::NewStub(channel)->Check(&context, request, &response)));
   return response.status();
 }
 
@@ -263,19 +264,9 @@ class TlsTest : public ::testing::Test {
     options.tls.server_name_override = "localhost";
     // Fail fast instead of waiting for reconnects.
     options.max_reconnect_backoff = absl::Milliseconds(200);
-    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-        CreateChannel(server.address(), options);
-    if (!channel.ok()) return channel.status();
-    grpc::ClientContext context;
-    SetTimeout(context, absl::Seconds(2));
-    HealthCheckResponse response;
-    grpc::Status status =
-        Health::NewStub(*channel)->Check(&context, HealthCheckRequest(), &response);
-    if (!status.ok()) {
-      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                          status.error_message());
-    }
-    return response.status();
+    MBRL_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
+                          CreateChannel(server.address(), options));
+    return Check(channel, "", absl::Seconds(2));
   }
 };
 

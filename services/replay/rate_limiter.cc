@@ -49,34 +49,16 @@ void RateLimiter::Restore(uint64_t transitions) {
                  : 0;
 }
 
-void RateLimiter::SetInsertsBlocked(bool blocked, absl::Time now) {
-  const bool was_blocked = insert_blocked_since_ != absl::InfiniteFuture();
-  if (blocked && !was_blocked) insert_blocked_since_ = now;
-  if (!blocked && was_blocked) {
-    insert_blocked_ += now - insert_blocked_since_;
-    insert_blocked_since_ = absl::InfiniteFuture();
+void RateLimiter::BlockedTime::Set(bool blocked, absl::Time now) {
+  if (blocked && !this->blocked()) since_ = now;
+  if (!blocked && this->blocked()) {
+    total_ += now - since_;
+    since_ = absl::InfiniteFuture();
   }
 }
 
-void RateLimiter::SetSamplesBlocked(bool blocked, absl::Time now) {
-  const bool was_blocked = sample_blocked_since_ != absl::InfiniteFuture();
-  if (blocked && !was_blocked) sample_blocked_since_ = now;
-  if (!blocked && was_blocked) {
-    sample_blocked_ += now - sample_blocked_since_;
-    sample_blocked_since_ = absl::InfiniteFuture();
-  }
-}
-
-double RateLimiter::insert_blocked_seconds(absl::Time now) const {
-  absl::Duration total = insert_blocked_;
-  if (insert_blocked_since_ != absl::InfiniteFuture()) total += now - insert_blocked_since_;
-  return absl::ToDoubleSeconds(total);
-}
-
-double RateLimiter::sample_blocked_seconds(absl::Time now) const {
-  absl::Duration total = sample_blocked_;
-  if (sample_blocked_since_ != absl::InfiniteFuture()) total += now - sample_blocked_since_;
-  return absl::ToDoubleSeconds(total);
+double RateLimiter::BlockedTime::Seconds(absl::Time now) const {
+  return absl::ToDoubleSeconds(blocked() ? total_ + (now - since_) : total_);
 }
 
 v1::RateLimiterInfo RateLimiter::Info(absl::Time now) const {
@@ -85,8 +67,8 @@ v1::RateLimiterInfo RateLimiter::Info(absl::Time now) const {
   info.set_min_diff(options_.min_diff);
   info.set_max_diff(options_.max_diff);
   info.set_min_size_to_sample(options_.min_size_to_sample);
-  info.set_inserts_blocked(insert_blocked_since_ != absl::InfiniteFuture());
-  info.set_samples_blocked(sample_blocked_since_ != absl::InfiniteFuture());
+  info.set_inserts_blocked(inserts_blocked_.blocked());
+  info.set_samples_blocked(samples_blocked_.blocked());
   info.set_blocked_seconds_total(insert_blocked_seconds(now) + sample_blocked_seconds(now));
   return info;
 }

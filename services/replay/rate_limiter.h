@@ -57,10 +57,10 @@ class RateLimiter {
   void Restore(uint64_t transitions);
 
   // Blocked-time bookkeeping: call with whether an operation is waiting on the limiter.
-  void SetInsertsBlocked(bool blocked, absl::Time now);
-  void SetSamplesBlocked(bool blocked, absl::Time now);
-  double insert_blocked_seconds(absl::Time now) const;
-  double sample_blocked_seconds(absl::Time now) const;
+  void SetInsertsBlocked(bool blocked, absl::Time now) { inserts_blocked_.Set(blocked, now); }
+  void SetSamplesBlocked(bool blocked, absl::Time now) { samples_blocked_.Set(blocked, now); }
+  double insert_blocked_seconds(absl::Time now) const { return inserts_blocked_.Seconds(now); }
+  double sample_blocked_seconds(absl::Time now) const { return samples_blocked_.Seconds(now); }
 
   v1::RateLimiterInfo Info(absl::Time now) const;
   const RateLimiterOptions& options() const { return options_; }
@@ -71,13 +71,23 @@ class RateLimiter {
            static_cast<double>(sampled_);
   }
 
+  // Time spent in the blocked state, across episodes of being blocked.
+  class BlockedTime {
+   public:
+    void Set(bool blocked, absl::Time now);
+    bool blocked() const { return since_ != absl::InfiniteFuture(); }
+    double Seconds(absl::Time now) const;
+
+   private:
+    absl::Time since_ = absl::InfiniteFuture();  // InfiniteFuture = not blocked
+    absl::Duration total_ = absl::ZeroDuration();
+  };
+
   RateLimiterOptions options_;
   uint64_t inserted_ = 0;
   uint64_t sampled_ = 0;
-  absl::Time insert_blocked_since_ = absl::InfiniteFuture();  // InfiniteFuture = not blocked
-  absl::Time sample_blocked_since_ = absl::InfiniteFuture();
-  absl::Duration insert_blocked_ = absl::ZeroDuration();
-  absl::Duration sample_blocked_ = absl::ZeroDuration();
+  BlockedTime inserts_blocked_;
+  BlockedTime samples_blocked_;
 };
 
 }  // namespace mbrl::replay

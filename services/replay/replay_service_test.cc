@@ -90,21 +90,21 @@ class ReplayServiceTest : public ::testing::Test {
     return response;
   }
 
-  // Reads a Sample stream to its end; returns the batches and the final status.
+  // Reads a Sample / Scan stream to its end; returns the responses and the final status.
   absl::Status SampleAll(const v1::SampleRequest& request, std::vector<v1::SampleResponse>* out) {
-    grpc::ClientContext context;
-    SetTimeout(context, kDeadline);
-    auto reader = stub_->Sample(&context, request);
-    v1::SampleResponse response;
-    while (reader->Read(&response)) out->push_back(response);
-    return FromGrpcStatus(reader->Finish());
+    return ReadAll([&](grpc::ClientContext* context) { return stub_->Sample(context, request); },
+                   out);
   }
-
   absl::Status ScanAll(const v1::ScanRequest& request, std::vector<v1::ScanResponse>* out) {
+    return ReadAll([&](grpc::ClientContext* context) { return stub_->Scan(context, request); },
+                   out);
+  }
+  template <typename Open, typename Response>
+  static absl::Status ReadAll(const Open& open, std::vector<Response>* out) {
     grpc::ClientContext context;
     SetTimeout(context, kDeadline);
-    auto reader = stub_->Scan(&context, request);
-    v1::ScanResponse response;
+    auto reader = open(&context);
+    Response response;
     while (reader->Read(&response)) out->push_back(response);
     return FromGrpcStatus(reader->Finish());
   }

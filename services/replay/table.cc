@@ -79,6 +79,17 @@ class BatchWriter {
   char* episode_ids_;
 };
 
+// Removes the entry of `ticket` from `waiting` (a list of Pending/Sample/Data entries); true
+// if it was there.
+template <typename Container>
+bool EraseTicket(Container& waiting, uint64_t ticket) {
+  auto it = std::find_if(waiting.begin(), waiting.end(),
+                         [ticket](const auto& entry) { return entry.ticket == ticket; });
+  if (it == waiting.end()) return false;
+  waiting.erase(it);
+  return true;
+}
+
 TransitionShape ShapeOf(const v1::TrajectoryChunk& chunk) {
   return {chunk.observations().shape(1), chunk.actions().shape(1)};
 }
@@ -193,14 +204,9 @@ void Table::Insert(uint64_t ticket, std::vector<v1::TrajectoryChunk> chunks, Ins
 
 bool Table::CancelInsert(uint64_t ticket) {
   absl::MutexLock lock(&mu_);
-  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-    if (it->ticket == ticket) {
-      pending_.erase(it);
-      UpdateBlockedLocked();
-      return true;
-    }
-  }
-  return false;
+  if (!EraseTicket(pending_, ticket)) return false;
+  UpdateBlockedLocked();
+  return true;
 }
 
 bool Table::WriterHasWork() const {
@@ -495,16 +501,10 @@ void Table::Sample(uint64_t ticket, const SampleSpec& spec, absl::Time deadline,
 
 bool Table::CancelSample(uint64_t ticket) {
   Callbacks callbacks;
-  bool found = false;
+  bool found;
   {
     absl::MutexLock lock(&mu_);
-    for (auto it = sample_waiters_.begin(); it != sample_waiters_.end(); ++it) {
-      if (it->ticket == ticket) {
-        sample_waiters_.erase(it);
-        found = true;
-        break;
-      }
-    }
+    found = EraseTicket(sample_waiters_, ticket);
     // The next waiter may have been held only by the one that left.
     if (found) ServeWaitersLocked(callbacks);
     UpdateBlockedLocked();
@@ -615,13 +615,7 @@ void Table::WaitForData(uint64_t ticket, uint64_t sequence, DataReady ready) {
 
 bool Table::CancelWait(uint64_t ticket) {
   absl::MutexLock lock(&mu_);
-  for (auto it = data_waiters_.begin(); it != data_waiters_.end(); ++it) {
-    if (it->ticket == ticket) {
-      data_waiters_.erase(it);
-      return true;
-    }
-  }
-  return false;
+  return EraseTicket(data_waiters_, ticket);
 }
 
 absl::StatusOr<v1::UpdatePrioritiesResponse> Table::UpdatePriorities(

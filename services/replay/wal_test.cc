@@ -58,6 +58,15 @@ class WalTest : public ::testing::Test {
     ASSERT_THAT(wal.Sync(), IsOk());
   }
 
+  // A fresh log holding one record per episode of `episodes`; returns its (last) segment.
+  std::string WriteLog(std::vector<uint64_t> episodes) {
+    WalRecoveryStats stats;
+    Recovered ignored;
+    std::unique_ptr<WriteAheadLog> wal = Open(&ignored, &stats);
+    Write(*wal, 0, std::move(episodes));
+    return Segments().back();
+  }
+
   std::vector<std::string> Segments() const {
     std::vector<std::string> names;
     for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
@@ -97,14 +106,8 @@ TEST_F(WalTest, RecoversEveryRecordInOrder) {
 }
 
 TEST_F(WalTest, DropsATornTailAndServesWhatCameBefore) {
+  const std::string last_segment = WriteLog({1, 2, 3});
   WalRecoveryStats stats;
-  Recovered ignored;
-  std::string last_segment;
-  {
-    std::unique_ptr<WriteAheadLog> wal = Open(&ignored, &stats);
-    Write(*wal, 0, {1, 2, 3});
-    last_segment = Segments().back();
-  }
   // Cut the last record in half, as a crash in the middle of write() would.
   const uint64_t size = std::filesystem::file_size(last_segment);
   std::filesystem::resize_file(last_segment, size - 30);
@@ -122,14 +125,8 @@ TEST_F(WalTest, DropsATornTailAndServesWhatCameBefore) {
 }
 
 TEST_F(WalTest, DetectsCorruptionByChecksum) {
+  const std::string segment = WriteLog({1, 2, 3});
   WalRecoveryStats stats;
-  Recovered ignored;
-  std::string segment;
-  {
-    std::unique_ptr<WriteAheadLog> wal = Open(&ignored, &stats);
-    Write(*wal, 0, {1, 2, 3});
-    segment = Segments().back();
-  }
   // Flip one byte inside the second record's payload (a silent disk error).
   std::fstream file(segment, std::ios::in | std::ios::out | std::ios::binary);
   const uint64_t size = std::filesystem::file_size(segment);
@@ -149,14 +146,8 @@ TEST_F(WalTest, DetectsCorruptionByChecksum) {
 }
 
 TEST_F(WalTest, GarbageAfterTheLastRecordIsDropped) {
+  const std::string segment = WriteLog({1});
   WalRecoveryStats stats;
-  Recovered ignored;
-  std::string segment;
-  {
-    std::unique_ptr<WriteAheadLog> wal = Open(&ignored, &stats);
-    Write(*wal, 0, {1});
-    segment = Segments().back();
-  }
   std::ofstream(segment, std::ios::app | std::ios::binary) << std::string(100, '\xab');
   // A segment whose header was torn is removed.
   std::ofstream(dir_ + "/wal-00000000000000000099.log", std::ios::binary) << "MBRL";
