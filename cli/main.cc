@@ -12,6 +12,7 @@ std::vector<mbrl::cli::Subcommand> AllSubcommands() {
   return {
       mbrl::cli::VersionSubcommand(),
       mbrl::cli::ConfigCheckSubcommand(),
+      mbrl::cli::PlotSubcommand(),
   };
 }
 

@@ -9,6 +9,7 @@ namespace mbrl::cli {
 
 Subcommand VersionSubcommand();      // cli/version.cc
 Subcommand ConfigCheckSubcommand();  // cli/config_check.cc
+Subcommand PlotSubcommand();         // cli/plot.cc
 
 }  // namespace mbrl::cli
 
