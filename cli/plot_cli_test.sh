@@ -5,20 +5,7 @@ set -uo pipefail
 cd "${TEST_SRCDIR}/${TEST_WORKSPACE}"
 MBRL="$PWD/cli/mbrl"
 TMP="${TEST_TMPDIR}"
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-expect() {
-  local want_code="$1" pattern="$2"; shift 2
-  local output code
-  output="$("$@" 2>&1)"; code=$?
-  if [[ "$code" != "$want_code" ]]; then
-    fail "'$*' exited $code, want $want_code; output: $output"
-  elif ! grep -qE -- "$pattern" <<<"$output"; then
-    fail "'$*' output does not match /$pattern/: $output"
-  fi
-}
+source cli/testing/expect.sh
 
 mkdir -p "$TMP/runs/mbmpo" "$TMP/runs/metrpo" "$TMP/runs/empty"
 header="iteration,real_steps,imagined_steps,wall_seconds,eval_return,model_val_loss"
@@ -63,8 +50,4 @@ expect 1 "cannot write $TMP/no/such/dir.png" \
 expect 1 "gnuplot is not installed" env PATH=/nonexistent "$MBRL" plot --run="$TMP/runs/mbmpo" \
   --out="$TMP/x.png"
 
-if (( failures > 0 )); then
-  echo "$failures check(s) failed"
-  exit 1
-fi
-echo "all checks passed"
+finish

@@ -28,35 +28,25 @@ def rule_groups():
     return groups
 
 
+def manifest(source, api_version, kind, name, labels, body):
+    obj = {"apiVersion": api_version, "kind": kind,
+           "metadata": {"name": name, "labels": dict({"app.kubernetes.io/name": "mbrl"}, **labels)}}
+    obj.update(body)
+    return HEADER.format(source=source) + yaml.safe_dump(obj, sort_keys=False, width=100)
+
+
 def prometheus_rule():
-    obj = {
-        "apiVersion": "monitoring.coreos.com/v1",
-        "kind": "PrometheusRule",
-        "metadata": {
-            "name": "mbrl",
-            "labels": {"app.kubernetes.io/name": "mbrl", "release": "kube-prometheus-stack"},
-        },
-        "spec": {"groups": rule_groups()},
-    }
-    return HEADER.format(source="deploy/prometheus/rules/*.yml") + yaml.safe_dump(
-        obj, sort_keys=False, width=100)
+    return manifest("deploy/prometheus/rules/*.yml", "monitoring.coreos.com/v1", "PrometheusRule",
+                    "mbrl", {"release": "kube-prometheus-stack"},
+                    {"spec": {"groups": rule_groups()}})
 
 
 def grafana_dashboard():
     with open(os.path.join(DEPLOY, "grafana", "mbrl.json")) as f:
         dashboard = f.read()
     json.loads(dashboard)  # fail here, not in Grafana, on broken JSON
-    obj = {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {
-            "name": "mbrl-grafana-dashboard",
-            "labels": {"app.kubernetes.io/name": "mbrl", "grafana_dashboard": "1"},
-        },
-        "data": {"mbrl.json": dashboard},
-    }
-    return HEADER.format(source="deploy/grafana/mbrl.json") + yaml.safe_dump(
-        obj, sort_keys=False, width=100)
+    return manifest("deploy/grafana/mbrl.json", "v1", "ConfigMap", "mbrl-grafana-dashboard",
+                    {"grafana_dashboard": "1"}, {"data": {"mbrl.json": dashboard}})
 
 
 OUTPUTS = {"prometheus-rule.yaml": prometheus_rule, "grafana-dashboard.yaml": grafana_dashboard}
