@@ -269,6 +269,11 @@ class CheckerRejectsBrokenManifestsTest(unittest.TestCase):
             ref["kind"], ref["name"] = "StatefulSet", "replay"
         self.assertRejected(mutate, r"scales a StatefulSet")
 
+    def test_replicas_fight_the_hpa(self):
+        def mutate(objects):
+            workload(objects, "env-actor")["spec"]["replicas"] = 4
+        self.assertRejected(mutate, r"HorizontalPodAutoscaler/env-actor: Deployment/env-actor sets replicas")
+
     def test_pdb_selects_nothing(self):
         def mutate(objects):
             find(objects, "PodDisruptionBudget", "replay")["spec"]["selector"]["matchLabels"][

@@ -549,9 +549,9 @@ def Validate(objects, namespace=None):
                               "the stateless actors may autoscale")
             if obj["spec"].get("minReplicas", 1) > obj["spec"]["maxReplicas"]:
                 errors.append(f"HorizontalPodAutoscaler/{name}: minReplicas > maxReplicas")
-            if target is not None and target["spec"].get("replicas", 1) < obj["spec"].get("minReplicas", 1):
-                errors.append(f"HorizontalPodAutoscaler/{name}: the Deployment starts below "
-                              "minReplicas")
+            if target is not None and "replicas" in target["spec"]:
+                errors.append(f"HorizontalPodAutoscaler/{name}: {ref['kind']}/{ref['name']} sets "
+                              "replicas, which every `kubectl apply` would reset under the HPA")
         if obj["kind"] == "PodDisruptionBudget":
             if ("minAvailable" in obj["spec"]) == ("maxUnavailable" in obj["spec"]):
                 errors.append(f"PodDisruptionBudget/{name}: set exactly one of minAvailable "
