@@ -13,6 +13,7 @@ std::vector<mbrl::cli::Subcommand> AllSubcommands() {
       mbrl::cli::VersionSubcommand(),
       mbrl::cli::ConfigCheckSubcommand(),
       mbrl::cli::PlotSubcommand(),
+      mbrl::cli::ReplaySubcommand(),
   };
 }
 

@@ -36,6 +36,13 @@ expect 2 "give at least one FILE" "$MBRL" config check
 # One bad file among good ones still fails the whole check.
 expect 2 "range.textproto:3:3" "$MBRL" config check configs/pendulum_mbmpo.textproto "$TMP/range.textproto"
 
+# mbrl replay: bad flags are usage errors (it serves until SIGTERM otherwise; see
+# tests/replay_kill_test for the running server).
+expect 0 "--data_dir \(default: \"\"\)" "$MBRL" replay --help
+expect 2 "--shard must be i/S with 0 <= i < S, got '3/2'" "$MBRL" replay --shard=3/2
+expect 2 "inserts would stop before sampling may start" "$MBRL" replay --max_diff=-5 --data_dir="$TMP/replay"
+expect 2 "takes no arguments" "$MBRL" replay extra
+
 if (( failures > 0 )); then
   echo "$failures check(s) failed"
   exit 1

@@ -10,6 +10,7 @@ namespace mbrl::cli {
 Subcommand VersionSubcommand();      // cli/version.cc
 Subcommand ConfigCheckSubcommand();  // cli/config_check.cc
 Subcommand PlotSubcommand();         // cli/plot.cc
+Subcommand ReplaySubcommand();       // cli/replay.cc
 
 }  // namespace mbrl::cli
 

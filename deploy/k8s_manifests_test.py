@@ -49,6 +49,18 @@ def render(overlay):
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
+def binary_flags():
+    """{subcommand: flags its --help lists} for every role subcommand the built binary has."""
+    overview = subprocess.run([MBRL, "--help"], capture_output=True, text=True).stdout
+    flags = {}
+    for role in k8s_check.ROLE_FLAGS:
+        if re.search(rf"^  {re.escape(role)} ", overview, re.MULTILINE):
+            help_text = subprocess.run([MBRL, role, "--help"], capture_output=True, text=True,
+                                       check=True).stdout
+            flags[role] = set(re.findall(r"^  --([a-z_]+) \(default", help_text, re.MULTILINE))
+    return flags
+
+
 def find(objects, kind, name):
     for obj in objects:
         if obj["kind"] == kind and obj["metadata"]["name"] == name:
@@ -72,6 +84,20 @@ class OverlayTest(unittest.TestCase):
         for overlay, objects in self.rendered.items():
             with self.subTest(overlay=overlay):
                 errors = k8s_check.Validate(objects, namespace="mbrl")
+                self.assertEqual(errors, [], f"{overlay}:\n" + "\n".join(errors))
+
+    def test_roles_that_exist_accept_the_manifests_flags(self):
+        # The roles built so far are checked against their real --help; the others against the
+        # contract (test_every_object_is_valid). Each role must accept its contract flags too.
+        accepted = binary_flags()
+        self.assertIn("replay", accepted)
+        for role, flags in accepted.items():
+            required, optional = k8s_check.ROLE_FLAGS[role]
+            self.assertLessEqual(required | {"port", "metrics_port", "tls_cert", "tls_key",
+                                             "tls_ca"}, flags, f"mbrl {role} --help")
+        for overlay, objects in self.rendered.items():
+            with self.subTest(overlay=overlay):
+                errors = k8s_check.Validate(objects, namespace="mbrl", accepted_flags=accepted)
                 self.assertEqual(errors, [], f"{overlay}:\n" + "\n".join(errors))
 
     def test_roles_and_kinds(self):

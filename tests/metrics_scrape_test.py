@@ -9,8 +9,10 @@ The CONTRACT_FIXTURE target is an exporter written here that serves every contra
 way the roles must: it keeps the Prometheus pipeline (scrape labels, every recording rule over
 real scraped data) covered while roles are missing, and stays as a reference afterwards.
 
-Adding a role is one line in ROLES (and one in RECORDING_RULE).
+Adding a role is one line in ROLES (and one in RECORDING_RULE); EXERCISE may give it some
+work first (replay: real Insert and Sample calls over gRPC from Python stubs generated here).
 """
+import glob
 import http.server
 import json
 import os
@@ -40,9 +42,9 @@ DEADLINE_SECONDS = 90
 # role -> its command line (after `mbrl`) given a scratch directory, a gRPC port and a metrics
 # port. Every role of the roles contract is to be listed here once it exists.
 ROLES = {
-    # "replay": lambda tmp, port, metrics_port: [
-    #     "replay", f"--data_dir={tmp}/replay", "--shard=0/1", f"--port={port}",
-    #     f"--metrics_port={metrics_port}"],
+    "replay": lambda tmp, port, metrics_port: [
+        "replay", f"--data_dir={tmp}/replay", "--shard=0/1", f"--port={port}",
+        f"--metrics_port={metrics_port}"],
 }
 # role -> a recording rule over its metrics that must return a non-empty result.
 RECORDING_RULE = {
@@ -50,6 +52,59 @@ RECORDING_RULE = {
     "local": "namespace_source:mbrl_env_steps:rate1m",
     "contract-fixture": "namespace_source:mbrl_env_steps:rate1m",
 }
+
+
+def python_protos(out_dir):
+    """Generates and imports the mbrl.v1 Python modules (protoc + grpc_python_plugin)."""
+    proto_root = os.path.join(RUNFILES, "proto")
+    subprocess.run(
+        ["protoc", f"--proto_path={proto_root}", "--proto_path=/usr/include",
+         f"--python_out={out_dir}", f"--grpc_python_out={out_dir}",
+         "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin"]
+        + sorted(glob.glob(os.path.join(proto_root, "mbrl/v1/*.proto"))), check=True)
+    sys.path.insert(0, out_dir)
+    from mbrl.v1 import replay_pb2, replay_pb2_grpc, tensor_pb2, trajectory_pb2
+    return replay_pb2, replay_pb2_grpc, tensor_pb2, trajectory_pb2
+
+
+def exercise_replay(tmp, grpc_address):
+    """Inserts 3 episodes of 50 Pendulum-shaped steps and samples from them."""
+    import grpc
+    import struct
+    replay_pb2, replay_pb2_grpc, tensor_pb2, trajectory_pb2 = python_protos(tmp)
+
+    def tensor(dtype, code, shape, values):
+        return tensor_pb2.Tensor(dtype=dtype, shape=shape,
+                                 data=struct.pack(f"<{len(values)}{code}", *values))
+
+    f32, boolean = tensor_pb2.DTYPE_FLOAT32, tensor_pb2.DTYPE_BOOL
+    steps = 50
+    requests = []
+    for episode in range(3):
+        chunk = trajectory_pb2.TrajectoryChunk(
+            episode_id=0x9E3779B97F4A7C15 + episode, chunk_index=0, first_step=0,
+            actor_id="metrics-test", env_name="Pendulum",
+            observations=tensor(f32, "f", [steps + 1, 3], [0.01 * i for i in range(3 * (steps + 1))]),
+            actions=tensor(f32, "f", [steps, 1], [0.5] * steps),
+            rewards=tensor(f32, "f", [steps], [-1.0] * steps),
+            terminated=tensor(boolean, "?", [steps], [False] * steps),
+            truncated=tensor(boolean, "?", [steps], [False] * (steps - 1) + [True]))
+        requests.append(replay_pb2.InsertRequest(request_id=episode, chunks=[chunk]))
+    with grpc.insecure_channel(grpc_address) as channel:
+        stub = replay_pb2_grpc.ReplayShardStub(channel)
+        responses = list(stub.Insert(iter(requests), timeout=30))
+        assert [r.status.code for r in responses] == [0, 0, 0], responses
+        batches = list(stub.Sample(replay_pb2.SampleRequest(batch_size=16, num_batches=4),
+                                   timeout=30))
+        assert len(batches) == 4, batches
+        info = stub.Info(replay_pb2.InfoRequest(), timeout=30)
+        assert info.transitions == 3 * steps, info
+
+
+# role -> work to give it once it serves (tmp dir, "host:grpc_port").
+EXERCISE = {"replay": exercise_replay}
+# role -> a recording rule that is positive only if that work was counted.
+EXERCISED_RULE = {"replay": "namespace:mbrl_replay_inserts:rate1m"}
 
 
 def free_port():
@@ -162,21 +217,28 @@ class MetricsScrapeTest(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
         cls.processes = []
-        cls.targets = {}  # role -> "127.0.0.1:port"
+        cls.targets = {}  # role -> "127.0.0.1:port" of /metrics
+        cls.grpc_addresses = {}
         cls.fixture = ContractFixture()
         cls.targets["contract-fixture"] = f"127.0.0.1:{cls.fixture.port}"
         for role, command in ROLES.items():
-            metrics_port = free_port()
+            grpc_port, metrics_port = free_port(), free_port()
             workdir = os.path.join(cls.tmp, role)
             os.makedirs(workdir)
             log = open(os.path.join(workdir, "log.txt"), "w")
-            process = subprocess.Popen([MBRL, *command(workdir, 0, metrics_port)],
+            process = subprocess.Popen([MBRL, *command(workdir, grpc_port, metrics_port)],
                                        cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
             cls.processes.append(process)
             cls.targets[role] = f"127.0.0.1:{metrics_port}"
             wait_until(f"{role} serves /metrics",
                        lambda: http_get(f"http://{cls.targets[role]}/metrics")[0] == 200, process)
+            cls.grpc_addresses[role] = f"127.0.0.1:{grpc_port}"
         cls.prometheus = cls.start_prometheus()
+        # The work starts once Prometheus has scraped each role, so that rates see it happen.
+        for role, exercise in EXERCISE.items():
+            wait_until(f"Prometheus scrapes {role}", lambda: cls.query_class(
+                f'up{{component="{role}"}} == 1'))
+            exercise(os.path.join(cls.tmp, role), cls.grpc_addresses[role])
 
     @classmethod
     def start_prometheus(cls):
@@ -219,12 +281,17 @@ class MetricsScrapeTest(unittest.TestCase):
                 process.wait()
         cls.fixture.stop()
 
-    def query(self, expr):
-        url = f"{self.prometheus_url}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
-        status, body = http_get(url)
+    @classmethod
+    def query_class(cls, expr):
+        url = f"{cls.prometheus_url}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+        _, body = http_get(url)
         reply = json.loads(body)
-        self.assertEqual(reply["status"], "success", body)
+        if reply["status"] != "success":
+            raise AssertionError(f"query {expr!r} failed: {body}")
         return reply["data"]["result"]
+
+    def query(self, expr):
+        return self.query_class(expr)
 
     def test_metrics_pass_promtool_and_the_contract(self):
         promtool = shutil.which("promtool")
@@ -257,6 +324,19 @@ class MetricsScrapeTest(unittest.TestCase):
                 result = wait_until(f"{rule} has a result for {role}", lambda: [
                     r for r in self.query(f'{rule}{{namespace="{NAMESPACE}"}}')])
                 self.assertEqual(result[0]["metric"]["namespace"], NAMESPACE)
+        for role, rule in EXERCISED_RULE.items():
+            with self.subTest(role=role, rule=rule):
+                wait_until(f"{rule} > 0 after {role} worked", lambda: self.query(
+                    f'{rule}{{namespace="{NAMESPACE}"}} > 0'))
+        # The RPC latency rule sees the replay calls made above (per method).
+        latency = ('namespace_component_method:mbrl_rpc_latency_seconds:quantile5m'
+                   f'{{namespace="{NAMESPACE}",component="replay",quantile="0.99"}}')
+        try:
+            wait_until("RPC latency quantiles for replay", lambda: {
+                r["metric"]["method"] for r in self.query(f"{latency} > 0")} >= {"Insert", "Sample"})
+        except AssertionError as error:
+            raise AssertionError(f"{error}; {latency} = {self.query(latency)}; raw: "
+                                 f"{self.query('mbrl_rpc_latency_seconds_count')}") from None
 
     def test_every_recording_rule_evaluates_over_the_fixture(self):
         # The fixture exports every contract metric, so every recording rule has data; each must

@@ -254,7 +254,7 @@ def _port_number(port, workload):
     return workload.port_names().get(port)
 
 
-def _check_workload(w, configmaps, errors):
+def _check_workload(w, configmaps, accepted_flags, errors):
     e = lambda message: errors.append(f"{w.id}: {message}")  # noqa: E731
     if not _selects(w.spec["selector"], w.labels):
         e("spec.selector does not match the pod template's labels")
@@ -335,7 +335,8 @@ def _check_workload(w, configmaps, errors):
     required, optional = ROLE_FLAGS[subcommand]
     for flag in sorted(required - flags.keys()):
         e(f"`mbrl {subcommand}` needs --{flag}")
-    for flag in sorted(flags.keys() - required - optional - SHARED_SERVER_FLAGS):
+    accepted = accepted_flags.get(subcommand, required | optional | SHARED_SERVER_FLAGS)
+    for flag in sorted(flags.keys() - accepted):
         e(f"`mbrl {subcommand}` does not accept --{flag}")
     if flags.get("port") != str(GRPC_PORT) or flags.get("metrics_port") != str(METRICS_PORT):
         e(f"must pass --port={GRPC_PORT} --metrics_port={METRICS_PORT}")
@@ -477,8 +478,12 @@ def _check_monitors(objects, workloads, services, errors):
                 errors.append(f"{w.id}: scraped by {scraped.get(w.id, [])}, want exactly one monitor")
 
 
-def Validate(objects, namespace=None):
-    """All errors of a rendered overlay (a list of dicts); [] if it is valid."""
+def Validate(objects, namespace=None, accepted_flags=None):
+    """All errors of a rendered overlay (a list of dicts); [] if it is valid.
+
+    `accepted_flags` maps a subcommand to the flags the built binary accepts (from its --help);
+    subcommands not in it are checked against the roles contract's flags."""
+    accepted_flags = accepted_flags or {}
     errors = []
     seen = set()
     for obj in objects:
@@ -512,7 +517,7 @@ def Validate(objects, namespace=None):
     workload_list = [_Workload(o) for o in objects if o["kind"] in ("Deployment", "StatefulSet")]
     workloads = {}
     for w in workload_list:
-        _check_workload(w, configmaps, errors)
+        _check_workload(w, configmaps, accepted_flags, errors)
         if w.role in workloads:
             errors.append(f"{w.id}: a second workload for role {w.role}")
         workloads[w.role] = w
