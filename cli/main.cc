@@ -15,6 +15,7 @@ std::vector<mbrl::cli::Subcommand> AllSubcommands() {
       mbrl::cli::EnvListSubcommand(),
       mbrl::cli::BenchEnvSubcommand(),
       mbrl::cli::EnvServerSubcommand(),
+      mbrl::cli::PlotSubcommand(),
       mbrl::cli::ReplaySubcommand(),
       mbrl::cli::BenchReplaySubcommand(),
   };

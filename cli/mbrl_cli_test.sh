@@ -5,21 +5,7 @@ set -uo pipefail
 cd "${TEST_SRCDIR}/${TEST_WORKSPACE}"
 MBRL="$PWD/cli/mbrl"
 TMP="${TEST_TMPDIR}"
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-# expect CODE PATTERN CMD...: runs CMD, checks its exit code and that its output matches PATTERN.
-expect() {
-  local want_code="$1" pattern="$2"; shift 2
-  local output code
-  output="$("$@" 2>&1)"; code=$?
-  if [[ "$code" != "$want_code" ]]; then
-    fail "'$*' exited $code, want $want_code; output: $output"
-  elif ! grep -qE -- "$pattern" <<<"$output"; then
-    fail "'$*' output does not match /$pattern/: $output"
-  fi
-}
+source cli/testing/expect.sh
 
 expect 0 "config check +Check ExperimentConfig" "$MBRL" --help
 expect 0 "^  version +Print the mbrl version" "$MBRL" help

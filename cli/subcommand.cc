@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/flags/commandlineflag.h"
 #include "absl/flags/reflection.h"
 #include "absl/strings/match.h"
@@ -29,12 +30,17 @@ const Subcommand* Match(absl::Span<const Subcommand> table, const std::vector<st
   return best;
 }
 
-absl::Status SetFlag(const Subcommand& subcommand, absl::string_view name,
-                     absl::string_view value) {
+// `already_set`: the flags set earlier in this command line; a list flag given again appends.
+absl::Status SetFlag(const Subcommand& subcommand, absl::string_view name, absl::string_view value,
+                     absl::flat_hash_set<std::string>& already_set) {
   absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
   if (flag == nullptr) return absl::InternalError(absl::StrCat("flag --", name, " is not defined"));
+  std::string text(value);
+  if (!already_set.insert(std::string(name)).second && flag->IsOfType<std::vector<std::string>>()) {
+    text = absl::StrCat(flag->CurrentValue(), ",", value);
+  }
   std::string error;
-  if (!flag->ParseFrom(value, &error)) {
+  if (!flag->ParseFrom(text, &error)) {
     return absl::InvalidArgumentError(
         absl::StrCat("mbrl ", subcommand.name, ": bad value for --", name, ": ", error));
   }
@@ -80,6 +86,7 @@ absl::StatusOr<Invocation> Parse(absl::Span<const Subcommand> table,
         absl::StrCat("mbrl: unknown subcommand '", args[0], "'; run `mbrl --help` for the list"));
   }
   const Subcommand& subcommand = *invocation.subcommand;
+  absl::flat_hash_set<std::string> already_set;
   bool flags_ended = false;
   for (size_t i = words; i < args.size(); ++i) {
     const std::string& token = args[i];
@@ -103,13 +110,13 @@ absl::StatusOr<Invocation> Parse(absl::Span<const Subcommand> table,
       const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
       const bool is_bool = flag != nullptr && flag->IsOfType<bool>();
       if (has_value) {
-        absl::Status status = SetFlag(subcommand, name, body.substr(equals + 1));
+        absl::Status status = SetFlag(subcommand, name, body.substr(equals + 1), already_set);
         if (!status.ok()) return status;
       } else if (is_bool) {
-        absl::Status status = SetFlag(subcommand, name, "true");
+        absl::Status status = SetFlag(subcommand, name, "true", already_set);
         if (!status.ok()) return status;
       } else if (i + 1 < args.size()) {
-        absl::Status status = SetFlag(subcommand, name, args[++i]);
+        absl::Status status = SetFlag(subcommand, name, args[++i], already_set);
         if (!status.ok()) return status;
       } else {
         return absl::InvalidArgumentError(
@@ -121,7 +128,7 @@ absl::StatusOr<Invocation> Parse(absl::Span<const Subcommand> table,
     if (!has_value && absl::StartsWith(name, "no") && Accepts(subcommand, name.substr(2))) {
       const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name.substr(2));
       if (flag != nullptr && flag->IsOfType<bool>()) {
-        absl::Status status = SetFlag(subcommand, name.substr(2), "false");
+        absl::Status status = SetFlag(subcommand, name.substr(2), "false", already_set);
         if (!status.ok()) return status;
         continue;
       }

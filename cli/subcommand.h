@@ -46,6 +46,8 @@ struct Invocation {
 // Matches the longest subcommand name at the start of `args` (argv without the program name),
 // then parses the remaining flags into their absl flags:
 //   --name=value, --name value, --bool_flag, --nobool_flag, and `--` to end flags.
+// A list flag (std::vector<std::string>) takes comma-separated values, and repeating it
+// appends: `--run=a --run=b,c` is {a, b, c}. Any other flag given twice keeps the last value.
 // INVALID_ARGUMENT (with a message for the user) for an unknown subcommand, a flag the
 // subcommand does not accept, a missing or unparsable value.
 absl::StatusOr<Invocation> Parse(absl::Span<const Subcommand> table,

@@ -12,6 +12,7 @@
 ABSL_FLAG(int, test_count, 1, "A count.");
 ABSL_FLAG(bool, test_verbose, false, "Be verbose.");
 ABSL_FLAG(std::string, test_out, "", "Output path.");
+ABSL_FLAG(std::vector<std::string>, test_runs, {}, "Run directories.");
 
 namespace mbrl::cli {
 namespace {
@@ -29,6 +30,7 @@ class SubcommandTest : public ::testing::Test {
     absl::SetFlag(&FLAGS_test_count, 1);
     absl::SetFlag(&FLAGS_test_verbose, false);
     absl::SetFlag(&FLAGS_test_out, "");
+    absl::SetFlag(&FLAGS_test_runs, {"stale"});
   }
 
   std::vector<Subcommand> table_ = {
@@ -37,7 +39,7 @@ class SubcommandTest : public ::testing::Test {
       {/*name=*/"config check", /*arguments=*/"FILE...", /*summary=*/"Check configs.",
        /*details=*/"", /*flags=*/{"test_verbose"}, /*run=*/nullptr},
       {/*name=*/"train", /*arguments=*/"", /*summary=*/"Train.", /*details=*/"Trains a lot.",
-       /*flags=*/{"test_count", "test_verbose", "test_out"}, /*run=*/nullptr},
+       /*flags=*/{"test_count", "test_verbose", "test_out", "test_runs"}, /*run=*/nullptr},
   };
 };
 
@@ -111,6 +113,17 @@ TEST_F(SubcommandTest, HelpForms) {
   EXPECT_THAT(help.positional, IsEmpty());
   EXPECT_THAT(Parse(table_, {"help", "nope"}).status(),
               StatusIs(kInvalid, HasSubstr("no subcommand 'nope'")));
+}
+
+TEST_F(SubcommandTest, RepeatedListFlagAppendsAndOtherFlagsKeepTheLast) {
+  MBRL_ASSERT_OK_AND_ASSIGN(Invocation invocation,
+                            Parse(table_, {"train", "--test_runs=a", "--test_runs", "b,c",
+                                           "--test_count=2", "--test_count=3"}));
+  EXPECT_THAT(absl::GetFlag(FLAGS_test_runs), ElementsAre("a", "b", "c"));
+  EXPECT_EQ(absl::GetFlag(FLAGS_test_count), 3);
+  // A new command line replaces the previous value (here the fixture's "stale").
+  MBRL_ASSERT_OK_AND_ASSIGN(invocation, Parse(table_, {"train", "--test_runs=d"}));
+  EXPECT_THAT(absl::GetFlag(FLAGS_test_runs), ElementsAre("d"));
 }
 
 TEST_F(SubcommandTest, HelpTextListsSubcommandsAndFlags) {

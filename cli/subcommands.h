@@ -12,6 +12,7 @@ Subcommand ConfigCheckSubcommand();  // cli/config_check.cc
 Subcommand EnvListSubcommand();      // cli/env_list.cc
 Subcommand BenchEnvSubcommand();     // cli/bench_env.cc
 Subcommand EnvServerSubcommand();    // cli/env_server.cc
+Subcommand PlotSubcommand();         // cli/plot.cc
 Subcommand ReplaySubcommand();       // cli/replay.cc
 Subcommand BenchReplaySubcommand();  // cli/bench_replay.cc
 
