@@ -3,8 +3,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "actors/envs/registry.h"
 #include "cli/subcommands.h"
 #include "common/config.h"
 #include "google/protobuf/text_format.h"
@@ -23,6 +26,18 @@ std::string Summary(const v1::ExperimentConfig& config) {
                       config.seed(), ", output ", OutputDirectory(config));
 }
 
+// A native env must be registered; a remote one may have any name (its server decides).
+absl::Status CheckEnvName(const ParsedConfig& parsed) {
+  const v1::EnvConfig& env = parsed.config().env();
+  const std::vector<std::string> names = envs::RegisteredEnvNames();
+  if (env.has_remote_address() || absl::c_linear_search(names, env.name())) {
+    return absl::OkStatus();
+  }
+  return parsed.ErrorAt({"env", "name"},
+                        absl::StrCat("unknown environment \"", env.name(),
+                                     "\"; registered: ", absl::StrJoin(names, ", ")));
+}
+
 int RunConfigCheck(const std::vector<std::string>& files) {
   if (files.empty()) {
     std::cerr << "mbrl config check: give at least one FILE\n";
@@ -31,8 +46,9 @@ int RunConfigCheck(const std::vector<std::string>& files) {
   int exit_code = kExitOk;
   for (const std::string& file : files) {
     absl::StatusOr<ParsedConfig> parsed = LoadExperimentConfig(file);
-    if (!parsed.ok()) {
-      std::cerr << parsed.status().message() << "\n";
+    absl::Status status = parsed.ok() ? CheckEnvName(*parsed) : parsed.status();
+    if (!status.ok()) {
+      std::cerr << status.message() << "\n";
       exit_code = kExitUsage;
       continue;
     }

@@ -12,6 +12,8 @@ std::vector<mbrl::cli::Subcommand> AllSubcommands() {
   return {
       mbrl::cli::VersionSubcommand(),
       mbrl::cli::ConfigCheckSubcommand(),
+      mbrl::cli::EnvListSubcommand(),
+      mbrl::cli::BenchEnvSubcommand(),
   };
 }
 

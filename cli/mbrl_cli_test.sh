@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end checks of the `mbrl` binary: help, version, config check (good and bad configs,
-# exit codes, error locations), usage errors.
+# exit codes, error locations), usage errors, env list, bench env.
 set -uo pipefail
 cd "${TEST_SRCDIR}/${TEST_WORKSPACE}"
 MBRL="$PWD/cli/mbrl"
@@ -49,6 +49,17 @@ expect 2 "cannot read config $TMP/missing.textproto" "$MBRL" config check "$TMP/
 expect 2 "give at least one FILE" "$MBRL" config check
 # One bad file among good ones still fails the whole check.
 expect 2 "range.textproto:3:3" "$MBRL" config check configs/pendulum_mbmpo.textproto "$TMP/range.textproto"
+
+# Environments: the registry's names are what EnvConfig.name accepts.
+expect 0 "^HalfCheetah +17 +6$" "$MBRL" env list
+expect 0 "^Pendulum +3 +1$" "$MBRL" env list
+expect 2 "takes no arguments" "$MBRL" env list extra
+printf 'mbmpo {}\nenv {\n  name: "HalfCheeta"\n}\n' > "$TMP/env_name.textproto"
+expect 2 "env_name.textproto:3:3: env.name: unknown environment \"HalfCheeta\"; registered: .*HalfCheetah" "$MBRL" config check "$TMP/env_name.textproto"
+printf 'mbmpo {}\nenv {\n  name: "MySimulator"\n  remote_address: "localhost:5000"\n}\n' > "$TMP/remote.textproto"
+expect 0 "OK: MB-MPO on MySimulator" "$MBRL" config check "$TMP/remote.textproto"
+expect 0 "halfcheetah_overhead_vs_raw=[0-9.]+ *$" "$MBRL" bench env --seconds=0.01 --pendulum_envs=16 --halfcheetah_envs=1 --overhead_episodes=1 --overhead_repeats=1
+expect 2 "every option must be positive" "$MBRL" bench env --seconds=0
 
 if (( failures > 0 )); then
   echo "$failures check(s) failed"

@@ -9,6 +9,8 @@ namespace mbrl::cli {
 
 Subcommand VersionSubcommand();      // cli/version.cc
 Subcommand ConfigCheckSubcommand();  // cli/config_check.cc
+Subcommand EnvListSubcommand();      // cli/env_list.cc
+Subcommand BenchEnvSubcommand();     // cli/bench_env.cc
 
 }  // namespace mbrl::cli
 

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "actors/envs/batched_functions.h"
 #include "actors/envs/interface.h"
+#include "actors/envs/vector_env.h"
 #include "mbrl/v1/config.pb.h"
 
 namespace mbrl::envs {
@@ -20,6 +21,12 @@ std::vector<std::string> RegisteredEnvNames();
 // A new instance of `config.name()` whose episodes are truncated after `config.horizon()`
 // steps. NOT_FOUND (listing the registered names) for an unknown name.
 absl::StatusOr<std::unique_ptr<Env>> MakeEnv(const v1::EnvConfig& config);
+
+// `options.num_envs` instances of `config`'s env stepped together (vector_env.h): the env's
+// native batched implementation if it has one (Pendulum), else InstanceVectorEnv over MakeEnv.
+// Errors as MakeEnv, and INVALID_ARGUMENT for bad options.
+absl::StatusOr<std::unique_ptr<VectorEnv>> MakeVectorEnv(const v1::EnvConfig& config,
+                                                         const VectorEnvOptions& options);
 
 // The batched reward/termination functions of `name`. NOT_FOUND for an unknown name.
 absl::StatusOr<std::unique_ptr<BatchedEnvFunctions>> MakeBatchedEnvFunctions(

@@ -1,0 +1,21 @@
+// Test helper: fetches the Prometheus text exposition from http://127.0.0.1:PORT/metrics.
+#ifndef MBRL_SERVICES_COMMON_METRICS_SCRAPE_H_
+#define MBRL_SERVICES_COMMON_METRICS_SCRAPE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace mbrl::testing {
+
+// The body of GET /metrics (5 s timeout). UNAVAILABLE if nothing answers, INTERNAL for a non-200
+// response.
+absl::StatusOr<std::string> ScrapeMetrics(int port);
+
+// The value of the first sample line that starts with `series` (e.g.
+// `mbrl_replay_items{table="real"}`), or NOT_FOUND.
+absl::StatusOr<double> MetricValue(const std::string& exposition, const std::string& series);
+
+}  // namespace mbrl::testing
+
+#endif  // MBRL_SERVICES_COMMON_METRICS_SCRAPE_H_
