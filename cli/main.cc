@@ -14,6 +14,7 @@ std::vector<mbrl::cli::Subcommand> AllSubcommands() {
       mbrl::cli::ConfigCheckSubcommand(),
       mbrl::cli::EnvListSubcommand(),
       mbrl::cli::BenchEnvSubcommand(),
+      mbrl::cli::TrainSubcommand(),
   };
 }
 

@@ -55,6 +55,36 @@ std::vector<int64_t> TaskMembers(absl::Span<const int64_t> members, int64_t task
   return per_task;
 }
 
+absl::StatusOr<MbmpoAdaptation> AdaptOnModel(const DynamicsModel& model,
+                                             absl::Span<const int64_t> members,
+                                             const Policy& policy,
+                                             const envs::BatchedEnvFunctions& functions,
+                                             const envs::BoxSpace& action_space,
+                                             const at::Tensor& starts,
+                                             const ImaginationOptions& imagination,
+                                             const MbmpoOptions& options,
+                                             at::Generator& generator) {
+  if (!starts.defined() || starts.dim() != 3) {
+    return absl::InvalidArgumentError("MB-MPO: start states must be [T, n, obs_dim]");
+  }
+  if (members.empty()) return absl::InvalidArgumentError("MB-MPO: no ensemble members");
+  const int64_t tasks = starts.size(0);
+  ImaginationOptions fixed = imagination;
+  fixed.propagation = v1::MetrpoConfig::FIXED_MEMBER;
+  MbmpoAdaptation out;
+  MBRL_ASSIGN_OR_RETURN(out.pre, Imagine(model, TaskMembers(members, tasks), policy,
+                                         policy.parameters(), functions, action_space, starts,
+                                         fixed, generator));
+  MBRL_ASSIGN_OR_RETURN(PolicyBatch pre_batch,
+                        MakePolicyBatch(policy, policy.parameters(), out.pre, tasks,
+                                        options.advantages));
+  MBRL_ASSIGN_OR_RETURN(out.adapted, CallTorch("MB-MPO inner step", [&] {
+                          return AdaptPolicy(policy, policy.parameters(), pre_batch, options,
+                                             /*differentiable=*/false);
+                        }));
+  return out;
+}
+
 absl::StatusOr<MbmpoSamples> ImagineMbmpoTasks(const DynamicsModel& model,
                                                absl::Span<const int64_t> members,
                                                const Policy& policy,
@@ -70,25 +100,18 @@ absl::StatusOr<MbmpoSamples> ImagineMbmpoTasks(const DynamicsModel& model,
     return absl::InvalidArgumentError(
         "ImagineMbmpoTasks: pre_starts and post_starts must both be [T, n, obs_dim]");
   }
-  if (members.empty()) return absl::InvalidArgumentError("ImagineMbmpoTasks: no members");
-  const int64_t tasks = pre_starts.size(0);
-  const std::vector<int64_t> task_members = TaskMembers(members, tasks);
+  MBRL_ASSIGN_OR_RETURN(MbmpoAdaptation adaptation,
+                        AdaptOnModel(model, members, policy, functions, action_space, pre_starts,
+                                     imagination, options, generator));
   ImaginationOptions fixed = imagination;
   fixed.propagation = v1::MetrpoConfig::FIXED_MEMBER;
   MbmpoSamples samples;
-  MBRL_ASSIGN_OR_RETURN(samples.pre,
-                        Imagine(model, task_members, policy, policy.parameters(), functions,
-                                action_space, pre_starts, fixed, generator));
-  MBRL_ASSIGN_OR_RETURN(PolicyBatch pre_batch,
-                        MakePolicyBatch(policy, policy.parameters(), samples.pre, tasks,
-                                        options.advantages));
-  MBRL_ASSIGN_OR_RETURN(samples.adapted, CallTorch("MB-MPO inner step", [&] {
-                          return AdaptPolicy(policy, policy.parameters(), pre_batch, options,
-                                             /*differentiable=*/false);
-                        }));
-  MBRL_ASSIGN_OR_RETURN(samples.post, Imagine(model, task_members, policy, samples.adapted,
-                                              functions, action_space, post_starts, fixed,
-                                              generator));
+  samples.pre = std::move(adaptation.pre);
+  samples.adapted = std::move(adaptation.adapted);
+  MBRL_ASSIGN_OR_RETURN(samples.post,
+                        Imagine(model, TaskMembers(members, pre_starts.size(0)), policy,
+                                samples.adapted, functions, action_space, post_starts, fixed,
+                                generator));
   return samples;
 }
 

@@ -57,6 +57,23 @@ std::vector<at::Tensor> AdaptPolicy(const Policy& policy, absl::Span<const at::T
 // T is a multiple of G (blocks of T / G tasks), else one member per task.
 std::vector<int64_t> TaskMembers(absl::Span<const int64_t> members, int64_t tasks);
 
+struct MbmpoAdaptation {
+  Rollouts pre;                     // T * n trajectories with theta, task-major
+  std::vector<at::Tensor> adapted;  // theta'_k, leading task dimension T (detached)
+};
+
+// Rolls out theta on every task's member from `starts` ([T, n, obs_dim]) and takes the inner
+// step: the first half of ImagineMbmpoTasks (also what tailored real-env exploration needs).
+absl::StatusOr<MbmpoAdaptation> AdaptOnModel(const DynamicsModel& model,
+                                             absl::Span<const int64_t> members,
+                                             const Policy& policy,
+                                             const envs::BatchedEnvFunctions& functions,
+                                             const envs::BoxSpace& action_space,
+                                             const at::Tensor& starts,
+                                             const ImaginationOptions& imagination,
+                                             const MbmpoOptions& options,
+                                             at::Generator& generator);
+
 struct MbmpoSamples {
   Rollouts pre;                   // T * n trajectories with theta, task-major
   Rollouts post;                  // T * n trajectories with theta'_k

@@ -27,7 +27,8 @@ absl::StatusOr<std::vector<double>> MemberReturns(const DynamicsModel& model,
                                                   const envs::BatchedEnvFunctions& functions,
                                                   const envs::BoxSpace& action_space,
                                                   const at::Tensor& start_states, int64_t horizon,
-                                                  at::Generator& generator) {
+                                                  at::Generator& generator,
+                                                  int64_t* imagined_steps) {
   if (!start_states.defined() || start_states.dim() != 2) {
     return absl::InvalidArgumentError("MemberReturns: start_states must be [n, obs_dim]");
   }
@@ -41,6 +42,7 @@ absl::StatusOr<std::vector<double>> MemberReturns(const DynamicsModel& model,
   const at::Tensor starts = start_states.repeat({groups, 1}).unsqueeze(0);
   MBRL_ASSIGN_OR_RETURN(Rollouts rollouts, Imagine(model, members, policy, params, functions,
                                                    action_space, starts, options, generator));
+  if (imagined_steps != nullptr) *imagined_steps += rollouts.lengths.sum().item<int64_t>();
   const at::Tensor per_member = rollouts.Returns().view({groups, n}).mean(1);
   std::vector<double> out(groups);
   for (int64_t g = 0; g < groups; ++g) out[g] = per_member[g].item<double>();
