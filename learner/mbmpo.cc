@@ -127,17 +127,15 @@ absl::StatusOr<MbmpoOuterReport> MbmpoOuterStep(const Policy& policy, const Roll
                         }));
   MBRL_ASSIGN_OR_RETURN(PolicyBatch post_batch,
                         MakePolicyBatch(policy, adapted_old, post, tasks, options.advantages));
-  const auto surrogate = [&] {
-    return SurrogateObjective(policy,
-                              AdaptPolicy(policy, theta, pre_batch, options, /*differentiable=*/true),
-                              post_batch);
-  };
-  const auto kl = [&] {
-    return MeanKl(policy, AdaptPolicy(policy, theta, pre_batch, options, /*differentiable=*/true),
-                  post_batch);
+  // Both terms through one inner step theta'_k(theta); values only in the line search.
+  const auto evaluate = [&](bool differentiable) {
+    const std::vector<at::Tensor> adapted =
+        AdaptPolicy(policy, theta, pre_batch, options, differentiable);
+    return TrpoTerms{SurrogateObjective(policy, adapted, post_batch),
+                     MeanKl(policy, adapted, post_batch)};
   };
   MbmpoOuterReport report;
-  MBRL_ASSIGN_OR_RETURN(report.trpo, TrpoStep(theta, surrogate, kl, options.outer));
+  MBRL_ASSIGN_OR_RETURN(report.trpo, TrpoStep(theta, evaluate, options.outer));
   report.pre_update_return = pre.Returns().mean().item<double>();
   report.post_update_return = post.Returns().mean().item<double>();
   return report;

@@ -16,8 +16,11 @@ absl::StatusOr<TrpoReport> TrpoPolicyStep(const Policy& policy, const Rollouts& 
   MBRL_ASSIGN_OR_RETURN(PolicyBatch batch,
                         MakePolicyBatch(policy, theta, rollouts, /*tasks=*/1, advantages));
   return TrpoStep(
-      theta, [&] { return SurrogateObjective(policy, theta, batch); },
-      [&] { return MeanKl(policy, theta, batch); }, trpo);
+      theta,
+      [&](bool) {
+        return TrpoTerms{SurrogateObjective(policy, theta, batch), MeanKl(policy, theta, batch)};
+      },
+      trpo);
 }
 
 absl::StatusOr<std::vector<double>> MemberReturns(const DynamicsModel& model,

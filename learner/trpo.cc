@@ -52,21 +52,23 @@ TrpoOptions TrpoOptions::FromConfig(const v1::TrpoConfig& config) {
 }
 
 absl::StatusOr<TrpoReport> TrpoStep(absl::Span<const at::Tensor> params,
-                                    const std::function<at::Tensor()>& surrogate,
-                                    const std::function<at::Tensor()>& kl,
+                                    const std::function<TrpoTerms(bool differentiable)>& evaluate,
                                     const TrpoOptions& options) {
   const std::vector<at::Tensor> start = CloneDetached(params);
   absl::StatusOr<TrpoReport> report = CallTorch("TrpoStep", [&]() -> TrpoReport {
     TrpoReport result;
     const std::vector<at::Tensor> inputs(params.begin(), params.end());
-    const at::Tensor objective = surrogate();
-    result.surrogate_before = objective.item<double>();
+    const TrpoTerms terms = evaluate(/*differentiable=*/true);
+    result.surrogate_before = terms.surrogate.item<double>();
     result.surrogate_after = result.surrogate_before;
-    const at::Tensor gradient = Flatten(torch::autograd::grad({objective}, inputs)).detach();
+    const at::Tensor gradient =
+        Flatten(torch::autograd::grad({terms.surrogate}, inputs, /*grad_outputs=*/{},
+                                      /*retain_graph=*/true))
+            .detach();
     if (!at::isfinite(gradient).all().item<bool>() || gradient.abs().max().item<double>() == 0) {
       return result;  // nothing to do (or nothing safe to do)
     }
-    const FisherVectorProduct fvp(kl(), params, options.cg_damping);
+    const FisherVectorProduct fvp(terms.kl, params, options.cg_damping);
     const at::Tensor direction =
         ConjugateGradient(std::cref(fvp), gradient, options.cg_iterations).solution;
     const double curvature = direction.dot(fvp(direction)).item<double>();
@@ -76,8 +78,10 @@ absl::StatusOr<TrpoReport> TrpoStep(absl::Span<const at::Tensor> params,
     for (int backtrack = 0; backtrack < options.max_backtracks; ++backtrack) {
       const double fraction = std::pow(options.backtrack_ratio, backtrack);
       AssignTensors(UnflattenLike(start_flat + fraction * full_step, start), params);
-      const double new_surrogate = surrogate().item<double>();
-      const double new_kl = kl().item<double>();
+      at::NoGradGuard no_grad;
+      const TrpoTerms candidate = evaluate(/*differentiable=*/false);
+      const double new_surrogate = candidate.surrogate.item<double>();
+      const double new_kl = candidate.kl.item<double>();
       if (std::isfinite(new_surrogate) && std::isfinite(new_kl) &&
           new_surrogate > result.surrogate_before && new_kl <= options.max_kl) {
         result.accepted = true;

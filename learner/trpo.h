@@ -4,9 +4,10 @@
 // KL bound, then a backtracking line search that accepts the first step that improves the
 // surrogate and satisfies the KL bound (otherwise the parameters are left unchanged).
 //
-// The objective and the constraint are closures that recompute from the current parameters, so
-// the same step serves ME-TRPO (surrogate of theta) and MB-MPO's outer step (surrogate of
-// theta'_k(theta), differentiating through the inner step).
+// The objective and the constraint come from one closure that recomputes both from the current
+// parameters, so the same step serves ME-TRPO (surrogate of theta) and MB-MPO's outer step
+// (surrogate of theta'_k(theta), differentiating through the inner step, which both terms
+// share).
 #ifndef MBRL_LEARNER_TRPO_H_
 #define MBRL_LEARNER_TRPO_H_
 
@@ -59,12 +60,21 @@ struct TrpoReport {
   bool accepted = false;
 };
 
-// One TRPO step on `params` (leaf tensors, updated in place). `surrogate()` returns the scalar
-// to maximize and `kl()` the mean KL from the pre-step policy, both recomputed from the
-// current parameters with autograd enabled. INTERNAL if LibTorch fails (parameters restored).
+// The two scalars a TRPO step needs, at the current parameters.
+struct TrpoTerms {
+  at::Tensor surrogate;  // to maximize
+  at::Tensor kl;         // mean KL from the pre-step policy (0 with zero gradient before it)
+};
+
+// One TRPO step on `params` (leaf tensors, updated in place). `evaluate(true)` must return
+// terms differentiable in `params` (called once, autograd enabled); the line search calls
+// `evaluate(false)` under a no-grad guard for values only (a closure that needs autograd
+// inside, like MB-MPO's inner step, enables it itself). Returns without a step (accepted =
+// false, parameters unchanged) when the gradient or the natural-gradient direction vanishes
+// or no backtracked step improves the surrogate within the KL bound. INTERNAL if LibTorch
+// fails (parameters restored).
 absl::StatusOr<TrpoReport> TrpoStep(absl::Span<const at::Tensor> params,
-                                    const std::function<at::Tensor()>& surrogate,
-                                    const std::function<at::Tensor()>& kl,
+                                    const std::function<TrpoTerms(bool differentiable)>& evaluate,
                                     const TrpoOptions& options);
 
 }  // namespace mbrl::learner

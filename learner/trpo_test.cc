@@ -89,8 +89,12 @@ TEST(TrpoStepTest, ImprovesTheSurrogateWithinTheKlBound) {
     MBRL_ASSERT_OK_AND_ASSIGN(
         TrpoReport report,
         TrpoStep(
-            theta, [&] { return SurrogateObjective(*policy, theta, batch); },
-            [&] { return MeanKl(*policy, theta, batch); }, options));
+            theta,
+            [&](bool) {
+              return TrpoTerms{SurrogateObjective(*policy, theta, batch),
+                               MeanKl(*policy, theta, batch)};
+            },
+            options));
     ASSERT_TRUE(report.accepted);
     EXPECT_GT(report.surrogate_after, report.surrogate_before);
     const double kl = MeanKl(*policy, theta, batch).item<double>();
@@ -116,13 +120,17 @@ TEST(TrpoStepTest, LeavesParametersUnchangedWhenNoStepImproves) {
     }
     return total;
   };
-  MBRL_ASSERT_OK_AND_ASSIGN(TrpoReport rejected, TrpoStep(theta, bowl, kl, TrpoOptions{}));
+  MBRL_ASSERT_OK_AND_ASSIGN(
+      TrpoReport rejected,
+      TrpoStep(theta, [&](bool) { return TrpoTerms{bowl(), kl()}; }, TrpoOptions{}));
   EXPECT_FALSE(rejected.accepted);
   EXPECT_EQ(rejected.backtracks, TrpoOptions{}.max_backtracks);
   EXPECT_TRUE(at::equal(Flatten(before), Flatten(theta).detach()));
   // A flat objective (zero gradient) is a no-op.
   MBRL_ASSERT_OK_AND_ASSIGN(
-      TrpoReport flat, TrpoStep(theta, [&] { return (Flatten(theta) * 0).sum(); }, kl, TrpoOptions{}));
+      TrpoReport flat,
+      TrpoStep(theta, [&](bool) { return TrpoTerms{(Flatten(theta) * 0).sum(), kl()}; },
+               TrpoOptions{}));
   EXPECT_FALSE(flat.accepted);
   EXPECT_TRUE(at::equal(Flatten(before), Flatten(theta).detach()));
 }
