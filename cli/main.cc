@@ -15,6 +15,7 @@ std::vector<mbrl::cli::Subcommand> AllSubcommands() {
       mbrl::cli::EnvListSubcommand(),
       mbrl::cli::BenchEnvSubcommand(),
       mbrl::cli::TrainSubcommand(),
+      mbrl::cli::BenchImagineSubcommand(),
   };
 }
 

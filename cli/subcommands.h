@@ -12,6 +12,7 @@ Subcommand ConfigCheckSubcommand();  // cli/config_check.cc
 Subcommand EnvListSubcommand();      // cli/env_list.cc
 Subcommand BenchEnvSubcommand();     // cli/bench_env.cc
 Subcommand TrainSubcommand();        // cli/train.cc
+Subcommand BenchImagineSubcommand(); // cli/bench_imagine.cc
 
 }  // namespace mbrl::cli
 

@@ -4,16 +4,16 @@
 //
 // Rewards and terminations come from the environment's batched functions
 // (actors/envs/batched_functions.h) applied to (s, clip(a), s'); the model also sees the
-// clipped action. Which ensemble member predicts which row:
-//   FIXED_MEMBER            the N = T * n rows split into G = members.size() equal contiguous
-//                           blocks, block g predicted by members[g] for the whole rollout
-//                           (TS-infinity; MB-MPO's task -> model binding when T is a multiple
-//                           of G);
-//   RANDOM_MEMBER_PER_STEP  every step, a fresh random permutation deals the rows into G equal
-//                           blocks (each row's member is uniform at every step, and every
-//                           member computes N / G rows: no wasted FLOPs; ME-TRPO's step_rand);
+// clipped action. Which ensemble member predicts which row, with G = members.size() and
+// b = ceil(N / G) rows per block (the last block may be shorter):
+//   FIXED_MEMBER            rows [g * b, (g + 1) * b) are predicted by members[g] for the whole
+//                           rollout (TS-infinity; MB-MPO's task -> model binding when the
+//                           T * n rows hold T tasks, T a multiple of G);
+//   RANDOM_MEMBER_PER_STEP  every step, a fresh random permutation deals the rows into the G
+//                           blocks (each row's member is uniform at every step up to the
+//                           block sizes, and each member computes only its own rows: no wasted
+//                           FLOPs; ME-TRPO's step_rand);
 //   MEAN                    every member predicts every row; the mean is used.
-// FIXED_MEMBER and RANDOM_MEMBER_PER_STEP need N to be a multiple of G.
 #ifndef MBRL_LEARNER_IMAGINATION_H_
 #define MBRL_LEARNER_IMAGINATION_H_
 
@@ -51,6 +51,7 @@ struct ImaginationOptions {
 // model's elites). Rollouts are task-major: trajectory t * n + j is task t's j-th. Sampling
 // (policy noise, member permutations, a probabilistic model's noise) draws from `generator`.
 // Records no autograd history. INVALID_ARGUMENT for inconsistent shapes or counts.
+// Blocks the calling thread for the whole rollout (LibTorch may use its intra-op threads).
 absl::StatusOr<Rollouts> Imagine(const DynamicsModel& model, absl::Span<const int64_t> members,
                                  const Policy& policy, absl::Span<const at::Tensor> params,
                                  const envs::BatchedEnvFunctions& functions,

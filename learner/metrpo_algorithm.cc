@@ -60,12 +60,12 @@ absl::Status MetrpoAlgorithm::ImprovePolicy(absl::Time deadline, IterationStats*
   const std::vector<int64_t> members = model().elites();
   const int64_t groups = static_cast<int64_t>(members.size());
   const int64_t horizon = spec().max_episode_steps;
-  // Trajectories per TRPO batch, a multiple of the member count (see Imagine).
-  int64_t trajectories = EpisodesFor(static_cast<int64_t>(metrpo.imagined_steps_per_policy_step()));
-  trajectories = (trajectories + groups - 1) / groups * groups;
-  // Fixed validation start states for this iteration's vote: the vote then costs as much
+  const int64_t trajectories =
+      EpisodesFor(static_cast<int64_t>(metrpo.imagined_steps_per_policy_step()));
+  // Fixed validation start states for this iteration's vote: the vote then costs about as much
   // imagination as one TRPO batch.
-  MBRL_ASSIGN_OR_RETURN(at::Tensor validation_starts, StartStates(trajectories / groups));
+  MBRL_ASSIGN_OR_RETURN(at::Tensor validation_starts,
+                        StartStates(std::max<int64_t>(1, trajectories / groups)));
 
   const std::vector<at::Tensor>& theta = policy().parameters();
   ModelVote vote(metrpo.model_vote_threshold(), static_cast<int>(metrpo.patience()));

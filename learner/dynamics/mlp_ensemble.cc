@@ -192,6 +192,20 @@ at::Tensor MlpEnsemble::Activate(const at::Tensor& x) const {
   }
 }
 
+void MlpEnsemble::ActivateInPlace(at::Tensor& x) const {
+  switch (options_.activation) {
+    case v1::TANH:
+      x.tanh_();
+      break;
+    case v1::SWISH:
+      at::silu_(x);
+      break;
+    default:
+      x.relu_();
+      break;
+  }
+}
+
 at::Tensor MlpEnsemble::BoundedLogVariance(const at::Tensor& raw) const {
   const at::Tensor& max_logvar = parameters_[max_logvar_];
   const at::Tensor& min_logvar = parameters_[min_logvar_];
@@ -391,10 +405,8 @@ void MlpEnsemble::RefreshPredictionWeights() {
   const at::Tensor in_mean = input_normalizer_.mean();
   const at::Tensor in_std = input_normalizer_.std();
   Layer& first = layers.front();
-  const at::Tensor scaled = first.weight / in_std.view({1, -1, 1});
   first.bias = first.bias - at::matmul((in_mean / in_std).view({1, 1, -1}), first.weight);
-  prediction_.first_observation_weight = scaled.narrow(1, 0, obs_dim).contiguous();
-  prediction_.first_action_weight = scaled.narrow(1, obs_dim, options_.action_dim).contiguous();
+  first.weight = (first.weight / in_std.view({1, -1, 1})).contiguous();
   // Last layer, mean columns: denormalize the delta, out * std + mean.
   Layer& last = layers.back();
   const at::Tensor t_mean = target_normalizer_.mean().view({1, 1, -1});
@@ -407,7 +419,6 @@ void MlpEnsemble::RefreshPredictionWeights() {
   }
   last.weight = weight.contiguous();
   last.bias = bias.contiguous();
-  first.weight = at::Tensor();  // replaced by the split weights above
   prediction_.layers = std::move(layers);
   prediction_.target_std = target_normalizer_.std().clone();
 }
@@ -446,12 +457,10 @@ absl::StatusOr<at::Tensor> MlpEnsemble::PredictGrouped(absl::Span<const int64_t>
     const auto pick = [&](const at::Tensor& t) { return identity ? t : t.index_select(0, index); };
 
     const std::vector<Layer>& layers = prediction_.layers;
-    at::Tensor h = at::baddbmm(pick(layers[0].bias), observations,
-                               pick(prediction_.first_observation_weight));
-    h.baddbmm_(actions, pick(prediction_.first_action_weight));
-    for (size_t l = 1; l < layers.size(); ++l) {
-      h = Activate(h);
+    at::Tensor h = at::cat({observations, actions}, 2);
+    for (size_t l = 0; l < layers.size(); ++l) {
       h = at::baddbmm(pick(layers[l].bias), h, pick(layers[l].weight));
+      if (l + 1 < layers.size()) ActivateInPlace(h);
     }
     const int64_t obs_dim = options_.observation_dim;
     at::Tensor next;

@@ -106,19 +106,17 @@ class MlpEnsemble final : public DynamicsModel {
     at::Tensor weight;
     at::Tensor bias;
   };
-  // Prediction weights with normalizers folded in; the first layer split into its
-  // observation and action rows.
+  // Prediction weights with the normalizers folded into the first and last layers.
   struct PredictionWeights {
-    at::Tensor first_observation_weight;  // [K, obs_dim, h0]
-    at::Tensor first_action_weight;       // [K, act_dim, h0]
-    std::vector<Layer> layers;            // layers[0].weight unused (split above)
-    at::Tensor target_std;                // [obs_dim] (probabilistic sampling scale)
+    std::vector<Layer> layers;
+    at::Tensor target_std;  // [obs_dim] (probabilistic sampling scale)
   };
 
   MlpEnsemble(MlpEnsembleOptions options, uint64_t seed);
   void InitializeParameters();
   std::vector<Layer> EffectiveLayers() const;
   at::Tensor Activate(const at::Tensor& x) const;
+  void ActivateInPlace(at::Tensor& x) const;  // no autograd: prediction only
   // Soft-clamped log-variance of raw outputs [K, rows, obs_dim].
   at::Tensor BoundedLogVariance(const at::Tensor& raw) const;
   // Per-member training loss [K] of normalized inputs/targets [K, rows, *].

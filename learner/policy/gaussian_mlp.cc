@@ -69,11 +69,12 @@ DiagGaussian GaussianMlpPolicy::Distribution(absl::Span<const at::Tensor> params
                                              const at::Tensor& observations) const {
   const bool batched = IsBatchedParameters(*this, params);
   const size_t layers = (params.size() - 1) / 2;
-  at::Tensor h = observations;
+  // One policy: rows of any leading shape, flattened to a matrix for addmm.
+  at::Tensor h = batched ? observations : observations.reshape({-1, observations.size(-1)});
   for (size_t l = 0; l < layers; ++l) {
     const at::Tensor& weight = params[2 * l];
     const at::Tensor& bias = params[2 * l + 1];
-    h = batched ? at::baddbmm(bias.unsqueeze(1), h, weight) : at::matmul(h, weight) + bias;
+    h = batched ? at::baddbmm(bias.unsqueeze(1), h, weight) : at::addmm(bias, h, weight);
     if (l + 1 < layers) {
       switch (options_.activation) {
         case v1::RELU:
@@ -87,6 +88,11 @@ DiagGaussian GaussianMlpPolicy::Distribution(absl::Span<const at::Tensor> params
           break;
       }
     }
+  }
+  if (!batched) {
+    std::vector<int64_t> shape(observations.sizes().begin(), observations.sizes().end() - 1);
+    shape.push_back(h.size(-1));
+    h = h.view(shape);
   }
   at::Tensor log_std = params.back().clamp_min(min_log_std_);
   if (batched) log_std = log_std.unsqueeze(1);
