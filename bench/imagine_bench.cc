@@ -60,8 +60,8 @@ double MatmulCeiling(double seconds, std::ostream& log) {
 }
 
 absl::Status CheckOptions(const ImagineBenchOptions& o) {
-  if (o.observation_dim < 1 || o.action_dim < 1 || o.ensemble < 1 || o.batch < 1 ||
-      o.horizon < 1 || o.threads < 1 || !(o.seconds > 0) || o.hidden.empty()) {
+  if (o.observation_dim < 1 || o.action_dim < 1 || o.ensemble < 1 || o.batch < 1 || o.horizon < 1 ||
+      o.threads < 1 || !(o.seconds > 0) || o.hidden.empty()) {
     return absl::InvalidArgumentError(
         "bench imagine: dimensions, ensemble, batch, horizon, threads and seconds must be "
         "positive and hidden non-empty");
@@ -88,10 +88,10 @@ absl::StatusOr<ImagineBenchResults> RunImagineBench(const ImagineBenchOptions& o
   MBRL_ASSIGN_OR_RETURN(std::unique_ptr<envs::Env> env, envs::MakeEnv(env_config));
   const envs::EnvSpec& spec = env->spec();
   if (spec.observation.dim != options.observation_dim || spec.action.dim != options.action_dim) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "bench imagine: ", options.env, " has observation_dim ", spec.observation.dim,
-        " and action_dim ", spec.action.dim, "; --obs_dim/--act_dim say ",
-        options.observation_dim, "/", options.action_dim));
+    return absl::InvalidArgumentError(
+        absl::StrCat("bench imagine: ", options.env, " has observation_dim ", spec.observation.dim,
+                     " and action_dim ", spec.action.dim, "; --obs_dim/--act_dim say ",
+                     options.observation_dim, "/", options.action_dim));
   }
   MBRL_ASSIGN_OR_RETURN(std::unique_ptr<envs::BatchedEnvFunctions> functions,
                         envs::MakeBatchedEnvFunctions(options.env));
@@ -122,10 +122,10 @@ absl::StatusOr<ImagineBenchResults> RunImagineBench(const ImagineBenchOptions& o
   const at::Tensor starts =
       at::randn({1, options.batch, options.observation_dim}, generator, at::kFloat) * 0.1;
   auto rollout = [&]() -> absl::StatusOr<int64_t> {
-    MBRL_ASSIGN_OR_RETURN(learner::Rollouts rollouts,
-                          learner::Imagine(*model, members, *policy, policy->parameters(),
-                                           *functions, spec.action, starts, imagination,
-                                           generator));
+    MBRL_ASSIGN_OR_RETURN(
+        learner::Rollouts rollouts,
+        learner::Imagine(*model, members, *policy, policy->parameters(), *functions, spec.action,
+                         starts, imagination, generator));
     return learner::CallTorch("count steps",
                               [&] { return rollouts.lengths.sum().item<int64_t>(); });
   };
@@ -138,8 +138,8 @@ absl::StatusOr<ImagineBenchResults> RunImagineBench(const ImagineBenchOptions& o
   do {
     const absl::Time rollout_start = absl::Now();
     MBRL_ASSIGN_OR_RETURN(int64_t taken, rollout());
-    best_steps_per_s = std::max(
-        best_steps_per_s, taken / absl::ToDoubleSeconds(absl::Now() - rollout_start));
+    best_steps_per_s =
+        std::max(best_steps_per_s, taken / absl::ToDoubleSeconds(absl::Now() - rollout_start));
     steps += taken;
     ++rollouts;
     elapsed = absl::ToDoubleSeconds(absl::Now() - start);

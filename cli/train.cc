@@ -94,7 +94,8 @@ Subcommand TrainSubcommand() {
   return {
       /*name=*/"train",
       /*arguments=*/"",
-      /*summary=*/"Train ME-TRPO or MB-MPO in one process: progress lines, progress.csv, checkpoint.",
+      /*summary=*/
+      "Train ME-TRPO or MB-MPO in one process: progress lines, progress.csv, checkpoint.",
       /*details=*/
       "Runs the experiment of --config (an ExperimentConfig textproto, e.g.\n"
       "configs/pendulum_mbmpo.textproto) in this process: real episodes, model fitting and\n"

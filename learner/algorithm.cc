@@ -85,10 +85,10 @@ absl::StatusOr<IterationStats> ModelBasedAlgorithm::RunIteration(absl::Time dead
   EpisodeBatch episodes;
   if (iteration_ == 0 && initial_random_steps_ > 0) {
     MBRL_ASSIGN_OR_RETURN(
-        episodes,
-        RunTrainingEpisodes(EpisodesFor(initial_random_steps_),
-                            UniformRandomActions(spec_.action, at::detail::createCPUGenerator(
-                                                                   config_.seed() + 7919))));
+        episodes, RunTrainingEpisodes(
+                      EpisodesFor(initial_random_steps_),
+                      UniformRandomActions(spec_.action,
+                                           at::detail::createCPUGenerator(config_.seed() + 7919))));
   } else {
     MBRL_ASSIGN_OR_RETURN(episodes, CollectWithPolicy());
   }

@@ -10,8 +10,8 @@
 namespace mbrl::learner {
 
 struct ConjugateGradientResult {
-  at::Tensor solution;      // x, shaped like b
-  int iterations = 0;       // products computed
+  at::Tensor solution;               // x, shaped like b
+  int iterations = 0;                // products computed
   double residual_norm_squared = 0;  // |b - A x|^2 as tracked by the recursion
 };
 

@@ -56,11 +56,21 @@ uint32_t ConfiguredIterations(const v1::ExperimentConfig& config) {
 
 }  // namespace
 
-const std::vector<std::string> kProgressColumns = {
-    "iteration",      "real_steps",      "imagined_steps", "wall_seconds",
-    "eval_return",    "model_val_loss",  "policy_steps",   "accepted_policy_steps",
-    "imagined_return", "adapted_imagined_return", "kl",    "collect_seconds",
-    "fit_seconds",    "policy_seconds",  "eval_seconds"};
+const std::vector<std::string> kProgressColumns = {"iteration",
+                                                   "real_steps",
+                                                   "imagined_steps",
+                                                   "wall_seconds",
+                                                   "eval_return",
+                                                   "model_val_loss",
+                                                   "policy_steps",
+                                                   "accepted_policy_steps",
+                                                   "imagined_return",
+                                                   "adapted_imagined_return",
+                                                   "kl",
+                                                   "collect_seconds",
+                                                   "fit_seconds",
+                                                   "policy_seconds",
+                                                   "eval_seconds"};
 
 absl::StatusOr<std::unique_ptr<ModelBasedAlgorithm>> CreateAlgorithm(
     const v1::ExperimentConfig& config, AlgorithmEnvironment environment) {
@@ -98,9 +108,9 @@ absl::StatusOr<ExperimentSummary> RunExperiment(const v1::ExperimentConfig& conf
   std::string text;
   google::protobuf::TextFormat::PrintToString(effective, &text);
   MBRL_RETURN_IF_ERROR(WriteFileAtomically(output_dir + "/config.textproto", text));
-  MBRL_ASSIGN_OR_RETURN(std::unique_ptr<ProgressLog> progress,
-                        ProgressLog::Create(kProgressColumns, output_dir + "/progress.csv",
-                                            terminal));
+  MBRL_ASSIGN_OR_RETURN(
+      std::unique_ptr<ProgressLog> progress,
+      ProgressLog::Create(kProgressColumns, output_dir + "/progress.csv", terminal));
   at::set_num_threads(static_cast<int>(effective.topology().learner_threads()));
   MBRL_ASSIGN_OR_RETURN(std::unique_ptr<ModelBasedAlgorithm> algorithm,
                         CreateAlgorithm(effective, std::move(environment)));

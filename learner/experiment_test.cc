@@ -88,9 +88,9 @@ TEST(RunExperimentTest, WritesProgressConfigAndACheckpointThatLoads) {
   const std::vector<std::string> lines = ReadLines(dir + "/progress.csv");
   ASSERT_EQ(lines.size(), 11u);
   EXPECT_EQ(lines[0], absl::StrJoin(kProgressColumns, ","));
-  EXPECT_THAT(lines[0], ::testing::StartsWith(
-                            "iteration,real_steps,imagined_steps,wall_seconds,eval_return,"
-                            "model_val_loss"));
+  EXPECT_THAT(lines[0],
+              ::testing::StartsWith("iteration,real_steps,imagined_steps,wall_seconds,eval_return,"
+                                    "model_val_loss"));
   EXPECT_THAT(lines[1], ::testing::StartsWith("0,100,"));
   EXPECT_THAT(lines[10], ::testing::StartsWith("9,1000,"));
   EXPECT_THAT(terminal.str(), ::testing::HasSubstr("iteration=9 real_steps=1000"));
@@ -101,8 +101,8 @@ TEST(RunExperimentTest, WritesProgressConfigAndACheckpointThatLoads) {
   EXPECT_EQ(model_snapshot.trained_on_transitions(), 1000u);
   EXPECT_EQ(policy_snapshot.adapted_size(), 0);
   MBRL_ASSERT_OK_AND_ASSIGN(
-      auto model, MlpEnsemble::Create(MlpEnsembleOptions::FromConfig(SmallConfig(false).model(), 1, 1),
-                                      9));
+      auto model,
+      MlpEnsemble::Create(MlpEnsembleOptions::FromConfig(SmallConfig(false).model(), 1, 1), 9));
   MBRL_EXPECT_OK(model->Load(model_snapshot));
   MBRL_ASSERT_OK_AND_ASSIGN(
       auto policy,
@@ -129,9 +129,9 @@ TEST(RunExperimentTest, LearnsToHoldTheLineEnvNearZero) {
 
 TEST(RunExperimentTest, MbmpoStoresTheAdaptedPolicies) {
   const std::string dir = ::testing::TempDir() + "/mbmpo";
-  MBRL_ASSERT_OK_AND_ASSIGN(ExperimentSummary summary,
-                            RunExperiment(SmallConfig(/*mbmpo=*/true), LineEnvironment(), dir,
-                                          nullptr));
+  MBRL_ASSERT_OK_AND_ASSIGN(
+      ExperimentSummary summary,
+      RunExperiment(SmallConfig(/*mbmpo=*/true), LineEnvironment(), dir, nullptr));
   EXPECT_EQ(summary.iterations, 2);
   // Iteration 0: 100 random steps; iteration 1: one episode per task (4 x 10).
   EXPECT_EQ(summary.real_steps, 140);

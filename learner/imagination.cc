@@ -24,17 +24,16 @@ absl::Status CheckImagineArguments(const DynamicsModel& model, absl::Span<const 
   }
   if (!start_states.defined() || start_states.scalar_type() != at::kFloat ||
       start_states.dim() != 3 || start_states.size(2) != obs_dim || start_states.size(1) < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Imagine: start_states must be float32 [T, n >= 1, ", obs_dim, "], got ",
-        start_states.defined() ? c10::str(start_states.sizes()) : "none"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("Imagine: start_states must be float32 [T, n >= 1, ", obs_dim, "], got ",
+                     start_states.defined() ? c10::str(start_states.sizes()) : "none"));
   }
   if (params.size() != policy.parameters().size()) {
     return absl::InvalidArgumentError("Imagine: wrong number of policy parameters");
   }
   if (IsBatchedParameters(policy, params) && params[0].size(0) != start_states.size(0)) {
-    return absl::InvalidArgumentError(absl::StrCat("Imagine: ", params[0].size(0),
-                                                   " policies for ", start_states.size(0),
-                                                   " tasks"));
+    return absl::InvalidArgumentError(absl::StrCat("Imagine: ", params[0].size(0), " policies for ",
+                                                   start_states.size(0), " tasks"));
   }
   if (options.horizon < 1) return absl::InvalidArgumentError("Imagine: horizon must be >= 1");
   if (members.empty()) return absl::InvalidArgumentError("Imagine: no ensemble members given");
@@ -100,9 +99,9 @@ absl::StatusOr<Rollouts> Imagine(const DynamicsModel& model, absl::Span<const in
       at::Tensor next;
       switch (options.propagation) {
         case v1::MetrpoConfig::FIXED_MEMBER: {
-          MBRL_ASSIGN_OR_RETURN(at::Tensor predicted,
-                                model.PredictGrouped(member_list, grouped(state),
-                                                     grouped(applied), model_noise));
+          MBRL_ASSIGN_OR_RETURN(
+              at::Tensor predicted,
+              model.PredictGrouped(member_list, grouped(state), grouped(applied), model_noise));
           next = predicted.view({groups * block, obs_dim}).narrow(0, 0, rows);
           break;
         }

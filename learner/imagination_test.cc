@@ -42,8 +42,8 @@ TEST_F(ImagineTest, FixedMembersFollowTheModelAndRewardExactly) {
   testing::TaggedShiftModel model({0.0f, 0.25f});
   const at::Tensor starts = at::rand({1, 6, 2}) - 0.5;
   MBRL_ASSERT_OK_AND_ASSIGN(
-      Rollouts r, Run(model, {0, 1}, starts, {.horizon = 4, .propagation = Config::FIXED_MEMBER},
-                      functions_));
+      Rollouts r,
+      Run(model, {0, 1}, starts, {.horizon = 4, .propagation = Config::FIXED_MEMBER}, functions_));
   ASSERT_EQ(r.observations.sizes(), (at::IntArrayRef{6, 5, 2}));
   EXPECT_TRUE(r.lengths.eq(4).all().item<bool>());
   EXPECT_FALSE(r.terminated.any().item<bool>());
@@ -74,8 +74,8 @@ TEST_F(ImagineTest, ActionsAreRecordedUnclippedButAppliedClipped) {
 TEST_F(ImagineTest, TerminatedTrajectoriesArePaddedWithZeros) {
   testing::TaggedShiftModel model({5.0f});  // every step lands beyond the limit
   testing::LineFunctions ending(/*limit=*/2.0f);
-  MBRL_ASSERT_OK_AND_ASSIGN(
-      Rollouts r, Run(model, {0}, at::zeros({1, 4, 2}), {.horizon = 5}, ending));
+  MBRL_ASSERT_OK_AND_ASSIGN(Rollouts r,
+                            Run(model, {0}, at::zeros({1, 4, 2}), {.horizon = 5}, ending));
   EXPECT_TRUE(r.lengths.eq(1).all().item<bool>());
   EXPECT_TRUE(r.terminated.all().item<bool>());
   EXPECT_TRUE(r.rewards.narrow(1, 1, 4).eq(0).all().item<bool>());
@@ -102,25 +102,26 @@ TEST_F(ImagineTest, RandomMemberPerStepDealsEqualSharesThatChange) {
 
 TEST_F(ImagineTest, RowsThatDoNotSplitEvenlyFillTheLastBlockShort) {
   testing::TaggedShiftModel model({0.0f, 0.0f, 0.0f});
-  MBRL_ASSERT_OK_AND_ASSIGN(
-      Rollouts r, Run(model, {0, 1, 2}, at::zeros({1, 7, 2}),
-                      {.horizon = 2, .propagation = Config::FIXED_MEMBER}, functions_));
+  MBRL_ASSERT_OK_AND_ASSIGN(Rollouts r,
+                            Run(model, {0, 1, 2}, at::zeros({1, 7, 2}),
+                                {.horizon = 2, .propagation = Config::FIXED_MEMBER}, functions_));
   // Blocks of ceil(7 / 3) = 3 rows: members 0, 0, 0, 1, 1, 1, 2.
   EXPECT_TRUE(at::equal(r.observations.select(1, 1).select(1, 1),
                         at::tensor({0.0f, 0.0f, 0.0f, 1.0f, 1.0f, 1.0f, 2.0f})));
   MBRL_ASSERT_OK_AND_ASSIGN(
-      Rollouts random, Run(model, {0, 1, 2}, at::zeros({1, 7, 2}),
-                           {.horizon = 3, .propagation = Config::RANDOM_MEMBER_PER_STEP},
-                           functions_));
+      Rollouts random,
+      Run(model, {0, 1, 2}, at::zeros({1, 7, 2}),
+          {.horizon = 3, .propagation = Config::RANDOM_MEMBER_PER_STEP}, functions_));
   EXPECT_EQ(random.trajectories(), 7);
   MBRL_EXPECT_OK(ValidateRollouts(random, 2, 1));
 }
 
 TEST_F(ImagineTest, MeanPropagationAveragesTheMembers) {
   testing::TaggedShiftModel model({0.0f, 1.0f});
-  ImaginationOptions options{.horizon = 1, .propagation = Config::MEAN,
-                             .deterministic_policy = true};
-  MBRL_ASSERT_OK_AND_ASSIGN(Rollouts r, Run(model, {0, 1}, at::zeros({1, 3, 2}), options, functions_));
+  ImaginationOptions options{
+      .horizon = 1, .propagation = Config::MEAN, .deterministic_policy = true};
+  MBRL_ASSERT_OK_AND_ASSIGN(Rollouts r,
+                            Run(model, {0, 1}, at::zeros({1, 3, 2}), options, functions_));
   const at::Tensor applied = r.actions.select(1, 0).select(1, 0).clamp(-1, 1);
   EXPECT_TRUE(at::allclose(r.observations.select(1, 1).select(1, 0), applied + 0.5));
   EXPECT_TRUE(at::allclose(r.observations.select(1, 1).select(1, 1), at::full({3}, 0.5)));
@@ -129,7 +130,8 @@ TEST_F(ImagineTest, MeanPropagationAveragesTheMembers) {
 TEST_F(ImagineTest, PerTaskPoliciesActOnTheirOwnTasks) {
   testing::TaggedShiftModel model({0.0f});
   std::vector<at::Tensor> batched;
-  for (const at::Tensor& p : policy_->parameters()) batched.push_back(at::stack({p, p}).detach().clone());
+  for (const at::Tensor& p : policy_->parameters())
+    batched.push_back(at::stack({p, p}).detach().clone());
   batched[batched.size() - 2][1].fill_(0.7f);  // task 1's output bias
   batched[batched.size() - 2][0].fill_(-0.7f);
   std::vector<at::Tensor> task1_params, task0_params;

@@ -17,11 +17,10 @@ TEST(LinearFeatureBaselineTest, FeaturesAreRllabs) {
   const at::Tensor obs = at::tensor({0.5f, 12.0f, -2.0f, 3.0f}).view({1, 2, 2});
   const at::Tensor features = LinearFeatureBaseline::Features(obs);
   ASSERT_EQ(features.sizes(), (at::IntArrayRef{1, 2, 8}));
-  const at::Tensor expected =
-      at::tensor({0.5, 10.0, 0.25, 100.0, 0.0, 0.0, 0.0, 1.0,  //
-                  -2.0, 3.0, 4.0, 9.0, 0.01, 0.0001, 0.000001, 1.0},
-                 at::kDouble)
-          .view({1, 2, 8});
+  const at::Tensor expected = at::tensor({0.5, 10.0, 0.25, 100.0, 0.0, 0.0, 0.0, 1.0,  //
+                                          -2.0, 3.0, 4.0, 9.0, 0.01, 0.0001, 0.000001, 1.0},
+                                         at::kDouble)
+                                  .view({1, 2, 8});
   EXPECT_TRUE(at::allclose(features, expected, 1e-12, 1e-12)) << features;
 }
 
@@ -49,10 +48,11 @@ TEST(LinearFeatureBaselineTest, FitEqualsTheClosedFormRidgeSolution) {
   }
   const at::Tensor f = at::stack(rows);
   const at::Tensor r = at::tensor(targets, at::kDouble);
-  const at::Tensor w = at::linalg_solve(at::matmul(f.t(), f) + 1e-5 * at::eye(f.size(1), at::kDouble),
-                                        at::matmul(f.t(), r));
+  const at::Tensor w = at::linalg_solve(
+      at::matmul(f.t(), f) + 1e-5 * at::eye(f.size(1), at::kDouble), at::matmul(f.t(), r));
   EXPECT_TRUE(at::allclose(baseline.coefficients(), w, 1e-8, 1e-8))
-      << baseline.coefficients() << "\nvs\n" << w;
+      << baseline.coefficients() << "\nvs\n"
+      << w;
 }
 
 TEST(LinearFeatureBaselineTest, RecoversAnExactLinearTarget) {

@@ -55,15 +55,11 @@ std::vector<int64_t> TaskMembers(absl::Span<const int64_t> members, int64_t task
   return per_task;
 }
 
-absl::StatusOr<MbmpoAdaptation> AdaptOnModel(const DynamicsModel& model,
-                                             absl::Span<const int64_t> members,
-                                             const Policy& policy,
-                                             const envs::BatchedEnvFunctions& functions,
-                                             const envs::BoxSpace& action_space,
-                                             const at::Tensor& starts,
-                                             const ImaginationOptions& imagination,
-                                             const MbmpoOptions& options,
-                                             at::Generator& generator) {
+absl::StatusOr<MbmpoAdaptation> AdaptOnModel(
+    const DynamicsModel& model, absl::Span<const int64_t> members, const Policy& policy,
+    const envs::BatchedEnvFunctions& functions, const envs::BoxSpace& action_space,
+    const at::Tensor& starts, const ImaginationOptions& imagination, const MbmpoOptions& options,
+    at::Generator& generator) {
   if (!starts.defined() || starts.dim() != 3) {
     return absl::InvalidArgumentError("MB-MPO: start states must be [T, n, obs_dim]");
   }
@@ -72,12 +68,11 @@ absl::StatusOr<MbmpoAdaptation> AdaptOnModel(const DynamicsModel& model,
   ImaginationOptions fixed = imagination;
   fixed.propagation = v1::MetrpoConfig::FIXED_MEMBER;
   MbmpoAdaptation out;
-  MBRL_ASSIGN_OR_RETURN(out.pre, Imagine(model, TaskMembers(members, tasks), policy,
-                                         policy.parameters(), functions, action_space, starts,
-                                         fixed, generator));
-  MBRL_ASSIGN_OR_RETURN(PolicyBatch pre_batch,
-                        MakePolicyBatch(policy, policy.parameters(), out.pre, tasks,
-                                        options.advantages));
+  MBRL_ASSIGN_OR_RETURN(
+      out.pre, Imagine(model, TaskMembers(members, tasks), policy, policy.parameters(), functions,
+                       action_space, starts, fixed, generator));
+  MBRL_ASSIGN_OR_RETURN(PolicyBatch pre_batch, MakePolicyBatch(policy, policy.parameters(), out.pre,
+                                                               tasks, options.advantages));
   MBRL_ASSIGN_OR_RETURN(out.adapted, CallTorch("MB-MPO inner step", [&] {
                           return AdaptPolicy(policy, policy.parameters(), pre_batch, options,
                                              /*differentiable=*/false);
@@ -85,16 +80,11 @@ absl::StatusOr<MbmpoAdaptation> AdaptOnModel(const DynamicsModel& model,
   return out;
 }
 
-absl::StatusOr<MbmpoSamples> ImagineMbmpoTasks(const DynamicsModel& model,
-                                               absl::Span<const int64_t> members,
-                                               const Policy& policy,
-                                               const envs::BatchedEnvFunctions& functions,
-                                               const envs::BoxSpace& action_space,
-                                               const at::Tensor& pre_starts,
-                                               const at::Tensor& post_starts,
-                                               const ImaginationOptions& imagination,
-                                               const MbmpoOptions& options,
-                                               at::Generator& generator) {
+absl::StatusOr<MbmpoSamples> ImagineMbmpoTasks(
+    const DynamicsModel& model, absl::Span<const int64_t> members, const Policy& policy,
+    const envs::BatchedEnvFunctions& functions, const envs::BoxSpace& action_space,
+    const at::Tensor& pre_starts, const at::Tensor& post_starts,
+    const ImaginationOptions& imagination, const MbmpoOptions& options, at::Generator& generator) {
   if (!pre_starts.defined() || !post_starts.defined() || pre_starts.dim() != 3 ||
       pre_starts.sizes() != post_starts.sizes()) {
     return absl::InvalidArgumentError(
@@ -108,10 +98,9 @@ absl::StatusOr<MbmpoSamples> ImagineMbmpoTasks(const DynamicsModel& model,
   MbmpoSamples samples;
   samples.pre = std::move(adaptation.pre);
   samples.adapted = std::move(adaptation.adapted);
-  MBRL_ASSIGN_OR_RETURN(samples.post,
-                        Imagine(model, TaskMembers(members, pre_starts.size(0)), policy,
-                                samples.adapted, functions, action_space, post_starts, fixed,
-                                generator));
+  MBRL_ASSIGN_OR_RETURN(samples.post, Imagine(model, TaskMembers(members, pre_starts.size(0)),
+                                              policy, samples.adapted, functions, action_space,
+                                              post_starts, fixed, generator));
   return samples;
 }
 

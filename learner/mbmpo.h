@@ -64,35 +64,26 @@ struct MbmpoAdaptation {
 
 // Rolls out theta on every task's member from `starts` ([T, n, obs_dim]) and takes the inner
 // step: the first half of ImagineMbmpoTasks (also what tailored real-env exploration needs).
-absl::StatusOr<MbmpoAdaptation> AdaptOnModel(const DynamicsModel& model,
-                                             absl::Span<const int64_t> members,
-                                             const Policy& policy,
-                                             const envs::BatchedEnvFunctions& functions,
-                                             const envs::BoxSpace& action_space,
-                                             const at::Tensor& starts,
-                                             const ImaginationOptions& imagination,
-                                             const MbmpoOptions& options,
-                                             at::Generator& generator);
+absl::StatusOr<MbmpoAdaptation> AdaptOnModel(
+    const DynamicsModel& model, absl::Span<const int64_t> members, const Policy& policy,
+    const envs::BatchedEnvFunctions& functions, const envs::BoxSpace& action_space,
+    const at::Tensor& starts, const ImaginationOptions& imagination, const MbmpoOptions& options,
+    at::Generator& generator);
 
 struct MbmpoSamples {
-  Rollouts pre;                   // T * n trajectories with theta, task-major
-  Rollouts post;                  // T * n trajectories with theta'_k
+  Rollouts pre;                     // T * n trajectories with theta, task-major
+  Rollouts post;                    // T * n trajectories with theta'_k
   std::vector<at::Tensor> adapted;  // theta'_k, leading task dimension T (detached)
 };
 
 // The imagination actor's work for one meta step: T = pre_starts.size(0) tasks, n =
 // pre_starts.size(1) trajectories each (post-update rollouts start from post_starts, same
 // shape). `imagination.propagation` is ignored (tasks are bound to members).
-absl::StatusOr<MbmpoSamples> ImagineMbmpoTasks(const DynamicsModel& model,
-                                               absl::Span<const int64_t> members,
-                                               const Policy& policy,
-                                               const envs::BatchedEnvFunctions& functions,
-                                               const envs::BoxSpace& action_space,
-                                               const at::Tensor& pre_starts,
-                                               const at::Tensor& post_starts,
-                                               const ImaginationOptions& imagination,
-                                               const MbmpoOptions& options,
-                                               at::Generator& generator);
+absl::StatusOr<MbmpoSamples> ImagineMbmpoTasks(
+    const DynamicsModel& model, absl::Span<const int64_t> members, const Policy& policy,
+    const envs::BatchedEnvFunctions& functions, const envs::BoxSpace& action_space,
+    const at::Tensor& pre_starts, const at::Tensor& post_starts,
+    const ImaginationOptions& imagination, const MbmpoOptions& options, at::Generator& generator);
 
 struct MbmpoOuterReport {
   TrpoReport trpo;

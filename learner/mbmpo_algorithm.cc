@@ -15,24 +15,22 @@ absl::StatusOr<std::unique_ptr<MbmpoAlgorithm>> MbmpoAlgorithm::Create(
   if (!config.has_mbmpo()) return absl::InvalidArgumentError("config has no mbmpo block");
   MBRL_ASSIGN_OR_RETURN(
       std::unique_ptr<MlpEnsemble> model,
-      MlpEnsemble::Create(MlpEnsembleOptions::FromConfig(config.model(), spec.observation.dim,
-                                                         spec.action.dim),
-                          config.seed()));
+      MlpEnsemble::Create(
+          MlpEnsembleOptions::FromConfig(config.model(), spec.observation.dim, spec.action.dim),
+          config.seed()));
   MBRL_ASSIGN_OR_RETURN(
       std::unique_ptr<GaussianMlpPolicy> policy,
       GaussianMlpPolicy::Create(
           GaussianMlpOptions::FromConfig(config.policy(), spec.observation.dim, spec.action.dim),
           config.seed() + 1));
-  return std::unique_ptr<MbmpoAlgorithm>(new MbmpoAlgorithm(
-      config, std::move(environment), spec, std::move(model), std::move(policy)));
+  return std::unique_ptr<MbmpoAlgorithm>(new MbmpoAlgorithm(config, std::move(environment), spec,
+                                                            std::move(model), std::move(policy)));
 }
 
-MbmpoAlgorithm::MbmpoAlgorithm(const v1::ExperimentConfig& config,
-                               AlgorithmEnvironment environment, const envs::EnvSpec& spec,
-                               std::unique_ptr<DynamicsModel> model,
+MbmpoAlgorithm::MbmpoAlgorithm(const v1::ExperimentConfig& config, AlgorithmEnvironment environment,
+                               const envs::EnvSpec& spec, std::unique_ptr<DynamicsModel> model,
                                std::unique_ptr<GaussianMlpPolicy> policy)
-    : ModelBasedAlgorithm(config, std::move(environment), spec, std::move(model),
-                          std::move(policy),
+    : ModelBasedAlgorithm(config, std::move(environment), spec, std::move(model), std::move(policy),
                           static_cast<int64_t>(config.mbmpo().initial_random_steps())),
       options_(MbmpoOptions::FromConfig(config.mbmpo())),
       tasks_(config.mbmpo().meta_batch_size()),
@@ -71,15 +69,15 @@ absl::Status MbmpoAlgorithm::ImprovePolicy(absl::Time deadline, IterationStats* 
     if (absl::Now() >= deadline) break;
     MBRL_ASSIGN_OR_RETURN(at::Tensor pre_starts, TaskStarts());
     MBRL_ASSIGN_OR_RETURN(at::Tensor post_starts, TaskStarts());
-    MBRL_ASSIGN_OR_RETURN(MbmpoSamples samples,
-                          ImagineMbmpoTasks(model(), members, policy(), functions(), spec().action,
-                                            pre_starts, post_starts, imagination_, options_,
-                                            generator()));
+    MBRL_ASSIGN_OR_RETURN(
+        MbmpoSamples samples,
+        ImagineMbmpoTasks(model(), members, policy(), functions(), spec().action, pre_starts,
+                          post_starts, imagination_, options_, generator()));
     MBRL_ASSIGN_OR_RETURN(MbmpoOuterReport report,
                           MbmpoOuterStep(policy(), samples.pre, samples.post, tasks_, options_));
     adapted_ = std::move(samples.adapted);
-    stats->imagined_steps += samples.pre.lengths.sum().item<int64_t>() +
-                             samples.post.lengths.sum().item<int64_t>();
+    stats->imagined_steps +=
+        samples.pre.lengths.sum().item<int64_t>() + samples.post.lengths.sum().item<int64_t>();
     ++stats->policy_steps;
     stats->imagined_return = report.pre_update_return;
     stats->adapted_imagined_return = report.post_update_return;

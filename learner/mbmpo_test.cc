@@ -54,12 +54,12 @@ TEST(AdaptPolicyTest, EachTaskTakesItsOwnPolicyGradientStep) {
   for (int64_t task = 0; task < 3; ++task) {
     const at::Tensor log_prob =
         policy->Distribution(theta, pre.observations[task]).LogProb(pre.actions[task]);
-    const at::Tensor objective = (log_prob * pre.advantages[task] * pre.mask[task]).sum() /
-                                 pre.mask[task].sum();
+    const at::Tensor objective =
+        (log_prob * pre.advantages[task] * pre.mask[task]).sum() / pre.mask[task].sum();
     const std::vector<at::Tensor> gradient = torch::autograd::grad({objective}, theta);
     for (size_t i = 0; i < theta.size(); ++i) {
-      EXPECT_TRUE(at::allclose(adapted[i][task], theta[i].detach() + 0.1 * gradient[i], 1e-10,
-                               1e-10))
+      EXPECT_TRUE(
+          at::allclose(adapted[i][task], theta[i].detach() + 0.1 * gradient[i], 1e-10, 1e-10))
           << "task " << task << " parameter " << i;
     }
   }
@@ -78,7 +78,8 @@ class MetaGradientTest : public ::testing::Test {
     }
     options_.inner_learning_rate = 0.5;  // large, so second-order terms matter
     pre_ = RandomBatch(*policy_, theta_, 2, 16, 2);
-    const std::vector<at::Tensor> adapted_old = AdaptPolicy(*policy_, theta_, pre_, options_, false);
+    const std::vector<at::Tensor> adapted_old =
+        AdaptPolicy(*policy_, theta_, pre_, options_, false);
     post_ = RandomBatch(*policy_, adapted_old, 2, 16, 3);
   }
   double Objective(absl::Span<const at::Tensor> theta, bool first_order = false) {
@@ -104,7 +105,8 @@ class MetaGradientTest : public ::testing::Test {
       minus[i] -= eps;
       auto as_params = [&](const at::Tensor& f) {
         std::vector<at::Tensor> p;
-        for (const at::Tensor& t : UnflattenLike(f, theta_)) p.push_back(t.clone().requires_grad_(true));
+        for (const at::Tensor& t : UnflattenLike(f, theta_))
+          p.push_back(t.clone().requires_grad_(true));
         return p;
       };
       out[i] = (Objective(as_params(plus)) - Objective(as_params(minus))) / (2 * eps);
@@ -156,10 +158,9 @@ class MbmpoRolloutTest : public ::testing::Test {
 
 TEST_F(MbmpoRolloutTest, TasksAreBoundToMembersAndPostUpdateUsesAdaptedPolicies) {
   const at::Tensor starts = at::zeros({4, 5, 2});
-  MBRL_ASSERT_OK_AND_ASSIGN(
-      MbmpoSamples samples,
-      ImagineMbmpoTasks(model_, {0, 1}, *policy_, functions_, space_, starts, starts, imagination_,
-                        MbmpoOptions{}, generator_));
+  MBRL_ASSERT_OK_AND_ASSIGN(MbmpoSamples samples,
+                            ImagineMbmpoTasks(model_, {0, 1}, *policy_, functions_, space_, starts,
+                                              starts, imagination_, MbmpoOptions{}, generator_));
   ASSERT_EQ(samples.pre.trajectories(), 20);
   // Tasks 0-1 on member 0, tasks 2-3 on member 1 (the model writes its member into obs[1]).
   const at::Tensor tags = samples.pre.observations.select(2, 1).narrow(1, 1, 6);
@@ -193,8 +194,8 @@ TEST_F(MbmpoRolloutTest, OuterStepImprovesWithinTheKlBound) {
 
 TEST_F(MbmpoRolloutTest, OuterStepRejectsMalformedRollouts) {
   const at::Tensor starts = at::zeros({2, 3, 2});
-  MBRL_ASSERT_OK_AND_ASSIGN(
-      MbmpoSamples samples, ImagineMbmpoTasks(model_, {0, 1}, *policy_, functions_, space_, starts,
+  MBRL_ASSERT_OK_AND_ASSIGN(MbmpoSamples samples,
+                            ImagineMbmpoTasks(model_, {0, 1}, *policy_, functions_, space_, starts,
                                               starts, imagination_, MbmpoOptions{}, generator_));
   EXPECT_THAT(MbmpoOuterStep(*policy_, samples.pre, samples.post, 4, MbmpoOptions{}),
               ::mbrl::testing::StatusIs(absl::StatusCode::kInvalidArgument));

@@ -23,15 +23,11 @@ absl::StatusOr<TrpoReport> TrpoPolicyStep(const Policy& policy, const Rollouts& 
       trpo);
 }
 
-absl::StatusOr<std::vector<double>> MemberReturns(const DynamicsModel& model,
-                                                  absl::Span<const int64_t> members,
-                                                  const Policy& policy,
-                                                  absl::Span<const at::Tensor> params,
-                                                  const envs::BatchedEnvFunctions& functions,
-                                                  const envs::BoxSpace& action_space,
-                                                  const at::Tensor& start_states, int64_t horizon,
-                                                  at::Generator& generator,
-                                                  int64_t* imagined_steps) {
+absl::StatusOr<std::vector<double>> MemberReturns(
+    const DynamicsModel& model, absl::Span<const int64_t> members, const Policy& policy,
+    absl::Span<const at::Tensor> params, const envs::BatchedEnvFunctions& functions,
+    const envs::BoxSpace& action_space, const at::Tensor& start_states, int64_t horizon,
+    at::Generator& generator, int64_t* imagined_steps) {
   if (!start_states.defined() || start_states.dim() != 2) {
     return absl::InvalidArgumentError("MemberReturns: start_states must be [n, obs_dim]");
   }

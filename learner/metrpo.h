@@ -35,15 +35,11 @@ absl::StatusOr<TrpoReport> TrpoPolicyStep(const Policy& policy, const Rollouts& 
 // The mean return of `params` (mean action) under each of `members` from every start state
 // (float32 [n, obs_dim]) for `horizon` steps: one value per member, in order. Adds the model
 // steps taken to *imagined_steps when it is not null.
-absl::StatusOr<std::vector<double>> MemberReturns(const DynamicsModel& model,
-                                                  absl::Span<const int64_t> members,
-                                                  const Policy& policy,
-                                                  absl::Span<const at::Tensor> params,
-                                                  const envs::BatchedEnvFunctions& functions,
-                                                  const envs::BoxSpace& action_space,
-                                                  const at::Tensor& start_states, int64_t horizon,
-                                                  at::Generator& generator,
-                                                  int64_t* imagined_steps = nullptr);
+absl::StatusOr<std::vector<double>> MemberReturns(
+    const DynamicsModel& model, absl::Span<const int64_t> members, const Policy& policy,
+    absl::Span<const at::Tensor> params, const envs::BatchedEnvFunctions& functions,
+    const envs::BoxSpace& action_space, const at::Tensor& start_states, int64_t horizon,
+    at::Generator& generator, int64_t* imagined_steps = nullptr);
 
 // Not thread-safe.
 class ModelVote {

@@ -16,24 +16,23 @@ absl::StatusOr<std::unique_ptr<MetrpoAlgorithm>> MetrpoAlgorithm::Create(
   if (!config.has_metrpo()) return absl::InvalidArgumentError("config has no metrpo block");
   MBRL_ASSIGN_OR_RETURN(
       std::unique_ptr<MlpEnsemble> model,
-      MlpEnsemble::Create(MlpEnsembleOptions::FromConfig(config.model(), spec.observation.dim,
-                                                         spec.action.dim),
-                          config.seed()));
+      MlpEnsemble::Create(
+          MlpEnsembleOptions::FromConfig(config.model(), spec.observation.dim, spec.action.dim),
+          config.seed()));
   MBRL_ASSIGN_OR_RETURN(
       std::unique_ptr<GaussianMlpPolicy> policy,
       GaussianMlpPolicy::Create(
           GaussianMlpOptions::FromConfig(config.policy(), spec.observation.dim, spec.action.dim),
           config.seed() + 1));
-  return std::unique_ptr<MetrpoAlgorithm>(new MetrpoAlgorithm(
-      config, std::move(environment), spec, std::move(model), std::move(policy)));
+  return std::unique_ptr<MetrpoAlgorithm>(new MetrpoAlgorithm(config, std::move(environment), spec,
+                                                              std::move(model), std::move(policy)));
 }
 
 MetrpoAlgorithm::MetrpoAlgorithm(const v1::ExperimentConfig& config,
                                  AlgorithmEnvironment environment, const envs::EnvSpec& spec,
                                  std::unique_ptr<DynamicsModel> model,
                                  std::unique_ptr<GaussianMlpPolicy> policy)
-    : ModelBasedAlgorithm(config, std::move(environment), spec, std::move(model),
-                          std::move(policy),
+    : ModelBasedAlgorithm(config, std::move(environment), spec, std::move(model), std::move(policy),
                           static_cast<int64_t>(config.metrpo().initial_random_steps())),
       trpo_(TrpoOptions::FromConfig(config.metrpo().trpo())) {
   imagination_.horizon = spec.max_episode_steps;
@@ -82,10 +81,9 @@ absl::Status MetrpoAlgorithm::ImprovePolicy(absl::Time deadline, IterationStats*
   for (int step = 1; step <= static_cast<int>(metrpo.max_policy_steps_per_iteration()); ++step) {
     if (absl::Now() >= deadline) break;
     MBRL_ASSIGN_OR_RETURN(at::Tensor starts, StartStates(trajectories));
-    MBRL_ASSIGN_OR_RETURN(
-        Rollouts rollouts,
-        Imagine(model(), members, policy(), theta, functions(), spec().action,
-                starts.unsqueeze(0), imagination_, generator()));
+    MBRL_ASSIGN_OR_RETURN(Rollouts rollouts,
+                          Imagine(model(), members, policy(), theta, functions(), spec().action,
+                                  starts.unsqueeze(0), imagination_, generator()));
     MBRL_ASSIGN_OR_RETURN(TrpoReport report,
                           TrpoPolicyStep(policy(), rollouts, advantages_, trpo_));
     stats->imagined_steps += rollouts.lengths.sum().item<int64_t>();

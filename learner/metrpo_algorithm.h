@@ -21,9 +21,9 @@ namespace mbrl::learner {
 class MetrpoAlgorithm final : public ModelBasedAlgorithm {
  public:
   // `config` must hold a `metrpo` block and be validated; `spec` is the environment's.
-  static absl::StatusOr<std::unique_ptr<MetrpoAlgorithm>> Create(
-      const v1::ExperimentConfig& config, AlgorithmEnvironment environment,
-      const envs::EnvSpec& spec);
+  static absl::StatusOr<std::unique_ptr<MetrpoAlgorithm>> Create(const v1::ExperimentConfig& config,
+                                                                 AlgorithmEnvironment environment,
+                                                                 const envs::EnvSpec& spec);
 
  protected:
   absl::StatusOr<EpisodeBatch> CollectWithPolicy() override;

@@ -53,10 +53,9 @@ TEST_F(MetrpoTest, MemberReturnsScoreEachMemberSeparately) {
   ASSERT_EQ(returns.size(), 2u);
   EXPECT_LT(returns[1], returns[0] - 10);
   // Deterministic: the same call gives the same numbers.
-  MBRL_ASSERT_OK_AND_ASSIGN(
-      std::vector<double> again,
-      MemberReturns(model, {0, 1}, *policy_, policy_->parameters(), functions_, space_,
-                    at::zeros({4, 2}), 5, generator_));
+  MBRL_ASSERT_OK_AND_ASSIGN(std::vector<double> again,
+                            MemberReturns(model, {0, 1}, *policy_, policy_->parameters(),
+                                          functions_, space_, at::zeros({4, 2}), 5, generator_));
   EXPECT_EQ(returns, again);
 }
 
@@ -64,7 +63,8 @@ TEST_F(MetrpoTest, TrpoPolicyStepImprovesImaginedReturns) {
   // Reward -(x')^2 with x' = x + a: the policy should learn to push x towards 0.
   testing::TaggedShiftModel model({0.0f, 0.0f});
   at::Generator starts_generator = at::detail::createCPUGenerator(1);
-  ImaginationOptions options{.horizon = 10, .propagation = v1::MetrpoConfig::RANDOM_MEMBER_PER_STEP};
+  ImaginationOptions options{.horizon = 10,
+                             .propagation = v1::MetrpoConfig::RANDOM_MEMBER_PER_STEP};
   AdvantageOptions advantages{.discount = 1.0};
   const at::Tensor validation = at::rand({1, 200, 2}, starts_generator) * 4 - 2;
   auto mean_return = [&] {

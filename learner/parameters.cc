@@ -79,12 +79,13 @@ absl::Status ReadParameterSet(const v1::ParameterSet& set, absl::Span<const std:
   absl::flat_hash_map<std::string, const v1::NamedTensor*> by_name;
   for (const v1::NamedTensor& named : set.tensors()) {
     if (!by_name.emplace(named.name(), &named).second) {
-      return absl::InvalidArgumentError(absl::StrCat("parameter '", named.name(), "' appears twice"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("parameter '", named.name(), "' appears twice"));
     }
   }
   if (by_name.size() != names.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("expected ", names.size(), " parameters, got ",
-                                                   by_name.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected ", names.size(), " parameters, got ", by_name.size()));
   }
   // Validate everything before changing anything.
   std::vector<at::Tensor> views;
@@ -99,10 +100,10 @@ absl::Status ReadParameterSet(const v1::ParameterSet& set, absl::Span<const std:
     MBRL_RETURN_IF_ERROR(CheckFinite(proto, names[i]));
     MBRL_ASSIGN_OR_RETURN(at::Tensor view, TensorView(proto, names[i]));
     if (view.scalar_type() != targets[i].scalar_type() || view.sizes() != targets[i].sizes()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "parameter '", names[i], "': expected ", c10::toString(targets[i].scalar_type()), " ",
-          c10::str(targets[i].sizes()), ", got ", c10::toString(view.scalar_type()), " ",
-          c10::str(view.sizes())));
+      return absl::InvalidArgumentError(
+          absl::StrCat("parameter '", names[i], "': expected ",
+                       c10::toString(targets[i].scalar_type()), " ", c10::str(targets[i].sizes()),
+                       ", got ", c10::toString(view.scalar_type()), " ", c10::str(view.sizes())));
     }
     views.push_back(std::move(view));
   }

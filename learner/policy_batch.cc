@@ -45,8 +45,8 @@ absl::StatusOr<PolicyBatch> MakePolicyBatch(const Policy& policy,
                                 task_mask, options.discount, options.gae_lambda);
       if (options.standardize) {
         const at::Tensor valid = task_advantages.masked_select(task_mask > 0);
-        const at::Tensor std = valid.numel() > 1 ? valid.std(/*unbiased=*/false)
-                                                 : at::zeros({}, valid.options());
+        const at::Tensor std =
+            valid.numel() > 1 ? valid.std(/*unbiased=*/false) : at::zeros({}, valid.options());
         task_advantages = (task_advantages - valid.mean()) / (std + 1e-8) * task_mask;
       }
       advantages.push_back(task_advantages);
@@ -70,7 +70,8 @@ at::Tensor TaskMean(const at::Tensor& values, const at::Tensor& mask) {
 
 at::Tensor SurrogateObjective(const Policy& policy, absl::Span<const at::Tensor> params,
                               const PolicyBatch& batch) {
-  const at::Tensor log_prob = policy.Distribution(params, batch.observations).LogProb(batch.actions);
+  const at::Tensor log_prob =
+      policy.Distribution(params, batch.observations).LogProb(batch.actions);
   // Masking the log-ratio (not the ratio) keeps padding slots at ratio 1, never inf * 0.
   const at::Tensor ratio = at::exp((log_prob - batch.old_log_prob) * batch.mask);
   return TaskMean(ratio * batch.advantages, batch.mask).mean();
@@ -78,7 +79,8 @@ at::Tensor SurrogateObjective(const Policy& policy, absl::Span<const at::Tensor>
 
 at::Tensor PolicyGradientObjective(const Policy& policy, absl::Span<const at::Tensor> params,
                                    const PolicyBatch& batch) {
-  const at::Tensor log_prob = policy.Distribution(params, batch.observations).LogProb(batch.actions);
+  const at::Tensor log_prob =
+      policy.Distribution(params, batch.observations).LogProb(batch.actions);
   return TaskMean(log_prob * batch.advantages, batch.mask);
 }
 

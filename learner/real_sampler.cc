@@ -26,8 +26,8 @@ absl::StatusOr<EpisodeBatch> RunEpisodes(absl::Span<envs::Env* const> envs,
     if (envs[e]->spec().observation.dim != obs_dim || envs[e]->spec().action.dim != act_dim) {
       return absl::InvalidArgumentError("RunEpisodes: envs have different specs");
     }
-    MBRL_RETURN_IF_ERROR(envs[e]->Reset(
-        seeds[e], absl::MakeSpan(observations[e].data_ptr<float>(), obs_dim)));
+    MBRL_RETURN_IF_ERROR(
+        envs[e]->Reset(seeds[e], absl::MakeSpan(observations[e].data_ptr<float>(), obs_dim)));
   }
   EpisodeBatch batch;
   batch.initial_observations = observations.clone();
@@ -41,10 +41,10 @@ absl::StatusOr<EpisodeBatch> RunEpisodes(absl::Span<envs::Env* const> envs,
                           CallTorch("RunEpisodes policy", [&] { return act(observations); }));
     if (!actions.defined() || actions.dim() != 2 || actions.size(0) != count ||
         actions.size(1) != act_dim) {
-      return absl::InvalidArgumentError(absl::StrCat("RunEpisodes: the policy returned actions ",
-                                                     actions.defined() ? c10::str(actions.sizes())
-                                                                       : "none",
-                                                     ", expected [", count, ", ", act_dim, "]"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("RunEpisodes: the policy returned actions ",
+                       actions.defined() ? c10::str(actions.sizes()) : "none", ", expected [",
+                       count, ", ", act_dim, "]"));
     }
     actions = actions.to(at::kFloat).contiguous();
     at::Tensor next = observations.clone();
@@ -53,10 +53,9 @@ absl::StatusOr<EpisodeBatch> RunEpisodes(absl::Span<envs::Env* const> envs,
       const float* raw = actions[e].data_ptr<float>();
       applied.assign(raw, raw + act_dim);
       envs::ClipToSpace(envs[e]->spec().action, absl::MakeSpan(applied));
-      MBRL_ASSIGN_OR_RETURN(
-          envs::StepResult step,
-          envs[e]->Step(absl::MakeConstSpan(raw, act_dim),
-                        absl::MakeSpan(next[e].data_ptr<float>(), obs_dim)));
+      MBRL_ASSIGN_OR_RETURN(envs::StepResult step,
+                            envs[e]->Step(absl::MakeConstSpan(raw, act_dim),
+                                          absl::MakeSpan(next[e].data_ptr<float>(), obs_dim)));
       obs_rows.push_back(observations[e].clone());
       action_rows.push_back(at::tensor(applied, at::kFloat));
       next_rows.push_back(next[e].clone());
@@ -93,9 +92,8 @@ absl::StatusOr<at::Tensor> SampleInitialObservations(envs::Env& env, int64_t cou
   const int obs_dim = env.spec().observation.dim;
   at::Tensor out = at::zeros({count, obs_dim}, at::kFloat);
   for (int64_t i = 0; i < count; ++i) {
-    MBRL_RETURN_IF_ERROR(
-        env.Reset(first_seed + static_cast<uint64_t>(i),
-                  absl::MakeSpan(out[i].data_ptr<float>(), obs_dim)));
+    MBRL_RETURN_IF_ERROR(env.Reset(first_seed + static_cast<uint64_t>(i),
+                                   absl::MakeSpan(out[i].data_ptr<float>(), obs_dim)));
   }
   return out;
 }

@@ -17,9 +17,10 @@ TEST(RunEpisodesTest, RecordsClippedTransitionsAndReturns) {
   testing::LineEnv a(/*horizon=*/4), b(4);
   std::vector<envs::Env*> envs = {&a, &b};
   // Always push +2 (applied as +1).
-  MBRL_ASSERT_OK_AND_ASSIGN(
-      EpisodeBatch batch,
-      RunEpisodes(envs, {7, 8}, [](const at::Tensor& obs) { return at::full({obs.size(0), 1}, 2.0f); }));
+  MBRL_ASSERT_OK_AND_ASSIGN(EpisodeBatch batch,
+                            RunEpisodes(envs, {7, 8}, [](const at::Tensor& obs) {
+                              return at::full({obs.size(0), 1}, 2.0f);
+                            }));
   EXPECT_EQ(batch.steps, 8);
   EXPECT_EQ(batch.transitions.size(), 8);
   EXPECT_TRUE(batch.transitions.actions.eq(1).all().item<bool>());
@@ -40,9 +41,9 @@ TEST(RunEpisodesTest, RecordsClippedTransitionsAndReturns) {
 TEST(RunEpisodesTest, EpisodesEndAtTermination) {
   testing::LineEnv a(/*horizon=*/10, /*limit=*/2.5f);
   std::vector<envs::Env*> envs = {&a};
-  MBRL_ASSERT_OK_AND_ASSIGN(
-      EpisodeBatch batch,
-      RunEpisodes(envs, {1}, [](const at::Tensor& obs) { return at::ones({obs.size(0), 1}); }));
+  MBRL_ASSERT_OK_AND_ASSIGN(EpisodeBatch batch, RunEpisodes(envs, {1}, [](const at::Tensor& obs) {
+                              return at::ones({obs.size(0), 1});
+                            }));
   // x0 in [-1, 1], +1 per step: |x| > 2.5 after 2 to 4 steps.
   EXPECT_GE(batch.steps, 2);
   EXPECT_LE(batch.steps, 4);
@@ -51,9 +52,15 @@ TEST(RunEpisodesTest, EpisodesEndAtTermination) {
 TEST(RunEpisodesTest, BadPolicyOutputIsAnError) {
   testing::LineEnv a(3);
   std::vector<envs::Env*> envs = {&a};
-  EXPECT_THAT(RunEpisodes(envs, {1}, [](const at::Tensor&) { return at::ones({2, 1}); }),
+  EXPECT_THAT(RunEpisodes(envs, {1},
+                          [](const at::Tensor&) {
+                            return at::ones({2, 1});
+                          }),
               StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("actions")));
-  EXPECT_THAT(RunEpisodes(envs, {1}, [](const at::Tensor&) { return at::full({1, 1}, NAN); }),
+  EXPECT_THAT(RunEpisodes(envs, {1},
+                          [](const at::Tensor&) {
+                            return at::full({1, 1}, NAN);
+                          }),
               StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("not finite")));
   EXPECT_THAT(RunEpisodes(envs, {1, 2}, [](const at::Tensor& o) { return o; }),
               StatusIs(absl::StatusCode::kInvalidArgument));

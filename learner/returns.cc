@@ -21,9 +21,8 @@ at::Tensor GeneralizedAdvantages(const at::Tensor& rewards, const at::Tensor& va
   const int64_t horizon = rewards.size(1);
   const at::Tensor masked_values = values * mask;
   // V_{t+1}, 0 past the end of each trajectory (mask is a prefix, so padding values are 0).
-  const at::Tensor next_values =
-      at::cat({masked_values.narrow(1, 1, horizon - 1), at::zeros_like(masked_values.narrow(1, 0, 1))},
-              1);
+  const at::Tensor next_values = at::cat(
+      {masked_values.narrow(1, 1, horizon - 1), at::zeros_like(masked_values.narrow(1, 0, 1))}, 1);
   const at::Tensor deltas = (rewards + discount * next_values - masked_values) * mask;
   at::Tensor advantages = at::zeros_like(deltas);
   at::Tensor next = at::zeros({rewards.size(0)}, deltas.options());

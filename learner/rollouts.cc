@@ -70,7 +70,8 @@ absl::StatusOr<Rollouts> RolloutsFromProto(const v1::RolloutBatch& batch, int64_
                                            int64_t action_dim) {
   return CallTorch("RolloutsFromProto", [&]() -> absl::StatusOr<Rollouts> {
     Rollouts rollouts;
-    MBRL_ASSIGN_OR_RETURN(at::Tensor observations, TensorView(batch.observations(), "observations"));
+    MBRL_ASSIGN_OR_RETURN(at::Tensor observations,
+                          TensorView(batch.observations(), "observations"));
     MBRL_ASSIGN_OR_RETURN(at::Tensor actions, TensorView(batch.actions(), "actions"));
     MBRL_ASSIGN_OR_RETURN(at::Tensor rewards, TensorView(batch.rewards(), "rewards"));
     MBRL_ASSIGN_OR_RETURN(at::Tensor lengths, TensorView(batch.lengths(), "lengths"));

@@ -26,7 +26,9 @@ Rollouts Example() {
 
 TEST(RolloutsTest, MaskAndReturns) {
   const Rollouts r = Example();
-  EXPECT_TRUE(at::equal(r.StepMask(), at::tensor({1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 0.0f, 0.0f, 1.0f, 0.0f, 0.0f, 0.0f}).view({3, 4})));
+  EXPECT_TRUE(at::equal(r.StepMask(), at::tensor({1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 0.0f, 0.0f,
+                                                  1.0f, 0.0f, 0.0f, 0.0f})
+                                          .view({3, 4})));
   EXPECT_TRUE(at::equal(r.Returns(), at::tensor({10.0, 2.0, 5.0}, at::kDouble)));
 }
 

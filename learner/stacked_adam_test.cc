@@ -27,8 +27,8 @@ TEST(StackedAdamTest, MatchesHandComputedUpdatesAndFreezesInactiveMembers) {
   // Step 2, only member 0, gradient 1 (member 1 frozen even with a gradient).
   p.mutable_grad() = at::tensor({1.0f, 100.0f}).view({2, 1});
   adam.Step(Mask({1, 0}));
-  const double m = 0.9 * (0.1 * 2) + 0.1 * 1;            // 0.28
-  const double v = 0.999 * (0.001 * 4) + 0.001 * 1;      // 0.004996
+  const double m = 0.9 * (0.1 * 2) + 0.1 * 1;        // 0.28
+  const double v = 0.999 * (0.001 * 4) + 0.001 * 1;  // 0.004996
   const double m_hat = m / (1 - 0.9 * 0.9);
   const double v_hat = v / (1 - 0.999 * 0.999);
   EXPECT_NEAR(p[0][0].item<float>(), 0.9 - 0.1 * m_hat / (std::sqrt(v_hat) + 1e-8), 1e-6);

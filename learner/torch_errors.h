@@ -33,9 +33,9 @@ struct IsStatusOr<absl::StatusOr<T>> : std::true_type {};
 
 // The status type CallTorch returns for a function returning R.
 template <typename R>
-using CallResult = std::conditional_t<
-    std::is_void_v<R> || std::is_same_v<R, absl::Status>, absl::Status,
-    std::conditional_t<IsStatusOr<R>::value, R, absl::StatusOr<R>>>;
+using CallResult =
+    std::conditional_t<std::is_void_v<R> || std::is_same_v<R, absl::Status>, absl::Status,
+                       std::conditional_t<IsStatusOr<R>::value, R, absl::StatusOr<R>>>;
 
 inline absl::Status ExceptionStatus(absl::string_view context, absl::string_view message) {
   // LibTorch appends a multi-line backtrace; keep the first line(s) before it.

@@ -19,8 +19,7 @@ TEST(TransitionBufferTest, KeepsTheNewestRowsInOrder) {
   EXPECT_EQ(buffer.size(), 3);
   buffer.Add(Rows(3, 4));  // 7 rows: 0 and 1 are dropped
   EXPECT_EQ(buffer.size(), 5);
-  EXPECT_TRUE(at::equal(buffer.data().observations.squeeze(1),
-                        at::arange(2, 7, at::kFloat)));
+  EXPECT_TRUE(at::equal(buffer.data().observations.squeeze(1), at::arange(2, 7, at::kFloat)));
   EXPECT_TRUE(at::equal(buffer.data().actions, buffer.data().observations * 10));
   EXPECT_TRUE(at::equal(buffer.data().next_observations, buffer.data().observations + 1));
 }

@@ -86,15 +86,14 @@ TEST(TrpoStepTest, ImprovesTheSurrogateWithinTheKlBound) {
     TrpoOptions options;
     options.max_kl = max_kl;
     const std::vector<at::Tensor> before = CloneDetached(theta);
-    MBRL_ASSERT_OK_AND_ASSIGN(
-        TrpoReport report,
-        TrpoStep(
-            theta,
-            [&](bool) {
-              return TrpoTerms{SurrogateObjective(*policy, theta, batch),
-                               MeanKl(*policy, theta, batch)};
-            },
-            options));
+    MBRL_ASSERT_OK_AND_ASSIGN(TrpoReport report,
+                              TrpoStep(
+                                  theta,
+                                  [&](bool) {
+                                    return TrpoTerms{SurrogateObjective(*policy, theta, batch),
+                                                     MeanKl(*policy, theta, batch)};
+                                  },
+                                  options));
     ASSERT_TRUE(report.accepted);
     EXPECT_GT(report.surrogate_after, report.surrogate_before);
     const double kl = MeanKl(*policy, theta, batch).item<double>();
@@ -120,17 +119,23 @@ TEST(TrpoStepTest, LeavesParametersUnchangedWhenNoStepImproves) {
     }
     return total;
   };
-  MBRL_ASSERT_OK_AND_ASSIGN(
-      TrpoReport rejected,
-      TrpoStep(theta, [&](bool) { return TrpoTerms{bowl(), kl()}; }, TrpoOptions{}));
+  MBRL_ASSERT_OK_AND_ASSIGN(TrpoReport rejected, TrpoStep(
+                                                     theta,
+                                                     [&](bool) {
+                                                       return TrpoTerms{bowl(), kl()};
+                                                     },
+                                                     TrpoOptions{}));
   EXPECT_FALSE(rejected.accepted);
   EXPECT_EQ(rejected.backtracks, TrpoOptions{}.max_backtracks);
   EXPECT_TRUE(at::equal(Flatten(before), Flatten(theta).detach()));
   // A flat objective (zero gradient) is a no-op.
-  MBRL_ASSERT_OK_AND_ASSIGN(
-      TrpoReport flat,
-      TrpoStep(theta, [&](bool) { return TrpoTerms{(Flatten(theta) * 0).sum(), kl()}; },
-               TrpoOptions{}));
+  MBRL_ASSERT_OK_AND_ASSIGN(TrpoReport flat,
+                            TrpoStep(
+                                theta,
+                                [&](bool) {
+                                  return TrpoTerms{(Flatten(theta) * 0).sum(), kl()};
+                                },
+                                TrpoOptions{}));
   EXPECT_FALSE(flat.accepted);
   EXPECT_TRUE(at::equal(Flatten(before), Flatten(theta).detach()));
 }
@@ -141,10 +146,11 @@ TEST(PolicyGradientStepTest, IsThetaPlusLearningRateTimesTheGradient) {
   const PolicyBatch batch = RandomBatch(*policy, theta, 32, at::kFloat);
   const at::Tensor objective = PolicyGradientObjective(*policy, theta, batch).sum();
   const std::vector<at::Tensor> stepped = PolicyGradientStep(objective, theta, 0.5, false);
-  const std::vector<at::Tensor> gradient = torch::autograd::grad(
-      {PolicyGradientObjective(*policy, theta, batch).sum()}, theta);
+  const std::vector<at::Tensor> gradient =
+      torch::autograd::grad({PolicyGradientObjective(*policy, theta, batch).sum()}, theta);
   for (size_t i = 0; i < theta.size(); ++i) {
-    EXPECT_TRUE(at::allclose(stepped[i].detach(), theta[i].detach() + 0.5 * gradient[i], 1e-6, 1e-6));
+    EXPECT_TRUE(
+        at::allclose(stepped[i].detach(), theta[i].detach() + 0.5 * gradient[i], 1e-6, 1e-6));
   }
 }
 

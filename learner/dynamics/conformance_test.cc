@@ -136,8 +136,8 @@ TEST_P(DynamicsConformanceTest, BadDataIsRejectedAndChangesNothing) {
   const at::Tensor before = Predict(*model);
   TransitionData nan = RandomData(50, 6);
   nan.actions[3][1] = NAN;
-  EXPECT_THAT(model->Fit(nan), StatusIs(absl::StatusCode::kInvalidArgument,
-                                        ::testing::HasSubstr("actions")));
+  EXPECT_THAT(model->Fit(nan),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("actions")));
   TransitionData wrong = RandomData(50, 6);
   wrong.next_observations = at::zeros({50, kObs + 1});
   EXPECT_THAT(model->Fit(wrong), StatusIs(absl::StatusCode::kInvalidArgument,
@@ -154,13 +154,18 @@ TEST_P(DynamicsConformanceTest, BadDataIsRejectedAndChangesNothing) {
 
 INSTANTIATE_TEST_SUITE_P(
     Models, DynamicsConformanceTest,
-    ::testing::Values(
-        Variant{"MlpDeterministic",
-                [](uint64_t s) { return MakeMlp(s, false, v1::DynamicsModelConfig::DETERMINISTIC, 0); }},
-        Variant{"MlpWeightNorm",
-                [](uint64_t s) { return MakeMlp(s, true, v1::DynamicsModelConfig::DETERMINISTIC, 0); }},
-        Variant{"MlpProbabilisticElites",
-                [](uint64_t s) { return MakeMlp(s, false, v1::DynamicsModelConfig::PROBABILISTIC, 2); }}),
+    ::testing::Values(Variant{"MlpDeterministic",
+                              [](uint64_t s) {
+                                return MakeMlp(s, false, v1::DynamicsModelConfig::DETERMINISTIC, 0);
+                              }},
+                      Variant{"MlpWeightNorm",
+                              [](uint64_t s) {
+                                return MakeMlp(s, true, v1::DynamicsModelConfig::DETERMINISTIC, 0);
+                              }},
+                      Variant{"MlpProbabilisticElites",
+                              [](uint64_t s) {
+                                return MakeMlp(s, false, v1::DynamicsModelConfig::PROBABILISTIC, 2);
+                              }}),
     [](const ::testing::TestParamInfo<Variant>& info) { return info.param.name; });
 
 }  // namespace

@@ -94,9 +94,8 @@ MlpEnsembleOptions MlpEnsembleOptions::FromConfig(const v1::DynamicsModelConfig&
 absl::StatusOr<std::unique_ptr<MlpEnsemble>> MlpEnsemble::Create(const MlpEnsembleOptions& options,
                                                                  uint64_t seed) {
   MBRL_RETURN_IF_ERROR(CheckOptions(options));
-  return CallTorch("MlpEnsemble::Create", [&] {
-    return std::unique_ptr<MlpEnsemble>(new MlpEnsemble(options, seed));
-  });
+  return CallTorch("MlpEnsemble::Create",
+                   [&] { return std::unique_ptr<MlpEnsemble>(new MlpEnsemble(options, seed)); });
 }
 
 MlpEnsemble::MlpEnsemble(MlpEnsembleOptions options, uint64_t seed)
@@ -173,9 +172,8 @@ std::vector<MlpEnsemble::Layer> MlpEnsemble::EffectiveLayers() const {
   layers.reserve(layer_index_.size());
   for (const LayerIndex& index : layer_index_) {
     const at::Tensor& v = parameters_[index.weight];
-    at::Tensor weight = index.gain >= 0
-                            ? parameters_[index.gain] * v / v.norm(2, {1}, /*keepdim=*/true)
-                            : v;
+    at::Tensor weight =
+        index.gain >= 0 ? parameters_[index.gain] * v / v.norm(2, {1}, /*keepdim=*/true) : v;
     layers.push_back({std::move(weight), parameters_[index.bias]});
   }
   return layers;
@@ -282,7 +280,8 @@ absl::StatusOr<FitReport> MlpEnsemble::FitImpl(const TransitionData& data) {
   const int64_t validation_rows = std::clamp<int64_t>(
       std::llround(static_cast<double>(n) * options_.validation_fraction), 1, n - 1);
   const int64_t train_rows = n - validation_rows;
-  const at::Tensor permutation = at::argsort(at::rand({k, n}, generator_), /*dim=*/int64_t{1}, /*descending=*/false);
+  const at::Tensor permutation =
+      at::argsort(at::rand({k, n}, generator_), /*dim=*/int64_t{1}, /*descending=*/false);
   const at::Tensor validation_index = permutation.narrow(1, 0, validation_rows).contiguous();
   at::Tensor train_index = permutation.narrow(1, validation_rows, train_rows).contiguous();
   if (options_.bootstrap) {
@@ -300,7 +299,8 @@ absl::StatusOr<FitReport> MlpEnsemble::FitImpl(const TransitionData& data) {
   int64_t epochs_without_improvement = 0;
 
   for (int64_t epoch = 0; epoch < options_.max_epochs; ++epoch) {
-    const at::Tensor order = at::argsort(at::rand({k, train_rows}, generator_), /*dim=*/int64_t{1}, /*descending=*/false);
+    const at::Tensor order = at::argsort(at::rand({k, train_rows}, generator_), /*dim=*/int64_t{1},
+                                         /*descending=*/false);
     const at::Tensor epoch_index = train_index.gather(1, order);
     const at::Tensor active_weight = active.to(at::kFloat);
     at::Tensor loss_sum = at::zeros({k}, at::kDouble);
@@ -355,7 +355,8 @@ absl::StatusOr<FitReport> MlpEnsemble::FitImpl(const TransitionData& data) {
         if (improved.any().item<bool>()) {
           at::NoGradGuard no_grad;
           for (size_t i = 0; i < parameters_.size(); ++i) {
-            best_parameters[i] = SelectMembers(improved, parameters_[i].detach(), best_parameters[i]);
+            best_parameters[i] =
+                SelectMembers(improved, parameters_[i].detach(), best_parameters[i]);
           }
           epochs_without_improvement = 0;
         } else if (++epochs_without_improvement >= options_.patience) {
@@ -440,7 +441,8 @@ absl::StatusOr<at::Tensor> MlpEnsemble::PredictGrouped(absl::Span<const int64_t>
     return t.defined() && t.scalar_type() == at::kFloat && t.dim() == 3 && t.size(0) == groups &&
            t.size(1) == observations.size(1) && t.size(2) == width;
   };
-  if (!shape_ok(observations, options_.observation_dim) || !shape_ok(actions, options_.action_dim)) {
+  if (!shape_ok(observations, options_.observation_dim) ||
+      !shape_ok(actions, options_.action_dim)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "PredictGrouped: expected float32 observations [", groups, ", n, ",
         options_.observation_dim, "] and actions [", groups, ", n, ", options_.action_dim,
@@ -485,8 +487,7 @@ absl::Status MlpEnsemble::Save(v1::ModelSnapshot* snapshot) const {
   return CallTorch("MlpEnsemble::Save", [&]() -> absl::Status {
     MBRL_RETURN_IF_ERROR(WriteParameterSet(names_, parameters_, snapshot->mutable_parameters()));
     MBRL_RETURN_IF_ERROR(input_normalizer_.ToProto(&(*snapshot->mutable_normalizers())["input"]));
-    MBRL_RETURN_IF_ERROR(
-        target_normalizer_.ToProto(&(*snapshot->mutable_normalizers())["target"]));
+    MBRL_RETURN_IF_ERROR(target_normalizer_.ToProto(&(*snapshot->mutable_normalizers())["target"]));
     snapshot->set_trained_on_transitions(trained_on_);
     snapshot->clear_validation_loss();
     for (double loss : validation_loss_) snapshot->add_validation_loss(static_cast<float>(loss));
@@ -510,8 +511,8 @@ absl::Status MlpEnsemble::Load(const v1::ModelSnapshot& snapshot) {
   std::vector<int64_t> elites;
   for (uint32_t elite : snapshot.elites()) {
     if (elite >= k) {
-      return absl::InvalidArgumentError(absl::StrCat("model snapshot elite ", elite,
-                                                     " is not a member (", k, " members)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("model snapshot elite ", elite, " is not a member (", k, " members)"));
     }
     elites.push_back(elite);
   }
@@ -521,12 +522,11 @@ absl::Status MlpEnsemble::Load(const v1::ModelSnapshot& snapshot) {
   }
   std::sort(elites.begin(), elites.end());
   return CallTorch("MlpEnsemble::Load", [&]() -> absl::Status {
-    MBRL_ASSIGN_OR_RETURN(
-        Normalizer input,
-        Normalizer::FromProto(normalizers.at("input"),
-                              options_.observation_dim + options_.action_dim));
-    MBRL_ASSIGN_OR_RETURN(Normalizer target,
-                          Normalizer::FromProto(normalizers.at("target"), options_.observation_dim));
+    MBRL_ASSIGN_OR_RETURN(Normalizer input,
+                          Normalizer::FromProto(normalizers.at("input"),
+                                                options_.observation_dim + options_.action_dim));
+    MBRL_ASSIGN_OR_RETURN(Normalizer target, Normalizer::FromProto(normalizers.at("target"),
+                                                                   options_.observation_dim));
     MBRL_RETURN_IF_ERROR(ReadParameterSet(snapshot.parameters(), names_, parameters_));
     input_normalizer_ = std::move(input);
     target_normalizer_ = std::move(target);

@@ -32,8 +32,8 @@ TransitionData LinearData(int64_t n, double noise, uint64_t seed) {
   TransitionData data;
   data.observations = at::randn({n, 2}, generator, at::kFloat);
   data.actions = at::rand({n, 1}, generator, at::kFloat) * 2 - 1;
-  data.next_observations = data.observations + 0.5 * data.actions +
-                           noise * at::randn({n, 2}, generator, at::kFloat);
+  data.next_observations =
+      data.observations + 0.5 * data.actions + noise * at::randn({n, 2}, generator, at::kFloat);
   return data;
 }
 
@@ -125,9 +125,9 @@ TEST(MlpEnsembleTest, FitLearnsLinearDynamics) {
   for (double loss : report.validation_loss) EXPECT_LT(loss, 0.02);
   EXPECT_THAT(report.epochs, ::testing::Each(60));
   const TransitionData test = LinearData(50, 0.0, 4);
-  MBRL_ASSERT_OK_AND_ASSIGN(
-      at::Tensor predicted,
-      model->PredictGrouped({1}, test.observations.unsqueeze(0), test.actions.unsqueeze(0), nullptr));
+  MBRL_ASSERT_OK_AND_ASSIGN(at::Tensor predicted,
+                            model->PredictGrouped({1}, test.observations.unsqueeze(0),
+                                                  test.actions.unsqueeze(0), nullptr));
   const double error = (predicted[0] - test.next_observations).abs().mean().item<double>();
   EXPECT_LT(error, 0.1);
 }

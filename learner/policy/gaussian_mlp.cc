@@ -29,7 +29,8 @@ absl::StatusOr<std::unique_ptr<GaussianMlpPolicy>> GaussianMlpPolicy::Create(
     return absl::InvalidArgumentError("GaussianMlpPolicy: dimensions must be >= 1");
   }
   for (int64_t units : options.hidden) {
-    if (units < 1) return absl::InvalidArgumentError("GaussianMlpPolicy: hidden sizes must be >= 1");
+    if (units < 1)
+      return absl::InvalidArgumentError("GaussianMlpPolicy: hidden sizes must be >= 1");
   }
   if (options.activation != v1::TANH && options.activation != v1::RELU &&
       options.activation != v1::SWISH) {
@@ -37,8 +38,7 @@ absl::StatusOr<std::unique_ptr<GaussianMlpPolicy>> GaussianMlpPolicy::Create(
         absl::StrCat("GaussianMlpPolicy: unknown activation ", options.activation));
   }
   if (!(options.init_std > 0) || !(options.min_std > 0) || options.min_std > options.init_std) {
-    return absl::InvalidArgumentError(
-        "GaussianMlpPolicy: need 0 < min_std <= init_std");
+    return absl::InvalidArgumentError("GaussianMlpPolicy: need 0 < min_std <= init_std");
   }
   return CallTorch("GaussianMlpPolicy::Create", [&] {
     return std::unique_ptr<GaussianMlpPolicy>(new GaussianMlpPolicy(options, seed));
@@ -60,8 +60,8 @@ GaussianMlpPolicy::GaussianMlpPolicy(GaussianMlpOptions options, uint64_t seed)
     parameters_.push_back(at::zeros({dims[l + 1]}, at::kFloat).requires_grad_(true));
     names_.push_back(absl::StrCat("layers.", l, ".bias"));
   }
-  parameters_.push_back(
-      at::full({options_.action_dim}, std::log(options_.init_std), at::kFloat).requires_grad_(true));
+  parameters_.push_back(at::full({options_.action_dim}, std::log(options_.init_std), at::kFloat)
+                            .requires_grad_(true));
   names_.push_back("log_std");
 }
 

@@ -31,8 +31,8 @@ TEST(DiagGaussianTest, LogProbEntropyAndKlEqualClosedForms) {
   const DiagGaussian p{at::zeros({1, 1}), at::zeros({1, 1})};
   const DiagGaussian q{at::ones({1, 1}), at::full({1, 1}, std::log(2.0))};
   // log N(0.5; 0, 1) = -0.125 - 0.5 log(2 pi).
-  EXPECT_NEAR(p.LogProb(at::full({1, 1}, 0.5)).item<double>(),
-              -0.125 - 0.5 * std::log(2 * M_PI), 1e-6);
+  EXPECT_NEAR(p.LogProb(at::full({1, 1}, 0.5)).item<double>(), -0.125 - 0.5 * std::log(2 * M_PI),
+              1e-6);
   // log N(3; 1, 4) = -0.5 * 1 - log 2 - 0.5 log(2 pi).
   EXPECT_NEAR(q.LogProb(at::full({1, 1}, 3.0)).item<double>(),
               -0.5 - std::log(2.0) - 0.5 * std::log(2 * M_PI), 1e-6);
@@ -104,7 +104,8 @@ TEST(GaussianMlpPolicyTest, SnapshotRoundTripIsBitExact) {
   v1::PolicySnapshot snapshot;
   MBRL_ASSERT_OK(WritePolicySnapshot(*source, adapted_all, &snapshot));
   EXPECT_EQ(snapshot.adapted_size(), 2);
-  MBRL_ASSERT_OK_AND_ASSIGN(std::vector<at::Tensor> restored, ReadPolicySnapshot(snapshot, *target));
+  MBRL_ASSERT_OK_AND_ASSIGN(std::vector<at::Tensor> restored,
+                            ReadPolicySnapshot(snapshot, *target));
   for (size_t i = 0; i < source->parameters().size(); ++i) {
     EXPECT_TRUE(at::equal(target->parameters()[i], source->parameters()[i])) << i;
     EXPECT_TRUE(at::equal(restored[i], adapted_all[i].detach())) << i;

@@ -25,8 +25,8 @@ at::Tensor Act(const Policy& policy, absl::Span<const at::Tensor> params,
 absl::Status WritePolicySnapshot(const Policy& policy, absl::Span<const at::Tensor> adapted,
                                  v1::PolicySnapshot* snapshot) {
   return CallTorch("WritePolicySnapshot", [&]() -> absl::Status {
-    MBRL_RETURN_IF_ERROR(WriteParameterSet(policy.parameter_names(), policy.parameters(),
-                                           snapshot->mutable_meta()));
+    MBRL_RETURN_IF_ERROR(
+        WriteParameterSet(policy.parameter_names(), policy.parameters(), snapshot->mutable_meta()));
     snapshot->clear_adapted();
     if (adapted.empty()) return absl::OkStatus();
     if (!IsBatchedParameters(policy, adapted) || adapted.size() != policy.parameters().size()) {
