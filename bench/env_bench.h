@@ -29,8 +29,8 @@ struct EnvBenchOptions {
   int pendulum_envs = 4096;
   int halfcheetah_envs = 8;
   // Episodes of each side per overhead repeat, and repeats.
-  int overhead_episodes = 10;
-  int overhead_repeats = 5;
+  int overhead_episodes = 4;
+  int overhead_repeats = 25;
   int horizon = 200;
 };
 

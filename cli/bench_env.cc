@@ -11,9 +11,9 @@
 ABSL_FLAG(double, seconds, 1.0, "Wall time of each throughput measurement.");
 ABSL_FLAG(int, pendulum_envs, 4096, "Pendulum envs per thread in the batched measurement.");
 ABSL_FLAG(int, halfcheetah_envs, 8, "HalfCheetah envs per thread in the throughput measurement.");
-ABSL_FLAG(int, overhead_episodes, 10,
+ABSL_FLAG(int, overhead_episodes, 4,
           "HalfCheetah episodes per repeat of the overhead-vs-raw-MuJoCo measurement.");
-ABSL_FLAG(int, overhead_repeats, 5, "Repeats of the overhead measurement (the best is kept).");
+ABSL_FLAG(int, overhead_repeats, 25, "Repeats of the overhead measurement (the best is kept).");
 
 namespace mbrl::cli {
 namespace {

@@ -14,6 +14,7 @@ std::vector<mbrl::cli::Subcommand> AllSubcommands() {
       mbrl::cli::ConfigCheckSubcommand(),
       mbrl::cli::EnvListSubcommand(),
       mbrl::cli::BenchEnvSubcommand(),
+      mbrl::cli::EnvServerSubcommand(),
       mbrl::cli::TrainSubcommand(),
       mbrl::cli::BenchImagineSubcommand(),
   };

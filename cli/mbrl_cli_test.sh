@@ -61,6 +61,19 @@ expect 0 "OK: MB-MPO on MySimulator" "$MBRL" config check "$TMP/remote.textproto
 expect 0 "halfcheetah_overhead_vs_raw=[0-9.]+ *$" "$MBRL" bench env --seconds=0.01 --pendulum_envs=16 --halfcheetah_envs=1 --overhead_episodes=1 --overhead_repeats=1
 expect 2 "every option must be positive" "$MBRL" bench env --seconds=0
 
+# env-server: serves until SIGTERM, printing its port; bad names are usage errors.
+expect 2 "unknown environment \"Nope\"" "$MBRL" env-server --env=Nope --port=0
+expect 2 "give --env=NAME" "$MBRL" env-server --port=0
+coproc SERVER { exec "$MBRL" env-server --env=Pendulum --port=0 2>&1; }
+server_pid=$SERVER_PID
+line=""
+read -t 60 -r line <&"${SERVER[0]}"  # blocks until the startup line (bounded)
+[[ "$line" =~ ^serving\ Pendulum\ \(horizon\ 200\)\ on\ port\ [1-9][0-9]*$ ]] \
+  || fail "env-server did not report its port: '$line'"
+kill -TERM "$server_pid"
+wait "$server_pid"; code=$?
+[[ "$code" == 0 ]] || fail "env-server exited $code after SIGTERM"
+
 # Training: flags, config errors, and a tiny real run with its outputs.
 expect 2 "--config=FILE is required" "$MBRL" train
 expect 2 "takes no arguments" "$MBRL" train extra

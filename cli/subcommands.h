@@ -11,6 +11,7 @@ Subcommand VersionSubcommand();      // cli/version.cc
 Subcommand ConfigCheckSubcommand();  // cli/config_check.cc
 Subcommand EnvListSubcommand();      // cli/env_list.cc
 Subcommand BenchEnvSubcommand();     // cli/bench_env.cc
+Subcommand EnvServerSubcommand();    // cli/env_server.cc
 Subcommand TrainSubcommand();        // cli/train.cc
 Subcommand BenchImagineSubcommand(); // cli/bench_imagine.cc
 

@@ -15,10 +15,21 @@ absl::Status Env::Reset(uint64_t seed, absl::Span<float> observation) {
                                                    observation.size(), " entries, needs ",
                                                    spec_.observation.dim));
   }
-  DoReset(seed, observation);
   elapsed_steps_ = 0;
+  episode_running_ = false;
+  if (absl::Status status = TryReset(seed, observation); !status.ok()) return status;
   episode_running_ = true;
   return absl::OkStatus();
+}
+
+absl::Status Env::TryReset(uint64_t seed, absl::Span<float> observation) {
+  DoReset(seed, observation);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<double> Env::TryStep(absl::Span<const float> action, absl::Span<float> observation,
+                                    bool* terminated) {
+  return DoStep(action, observation, terminated);
 }
 
 absl::StatusOr<StepResult> Env::Step(absl::Span<const float> action,
@@ -46,7 +57,12 @@ absl::StatusOr<StepResult> Env::Step(absl::Span<const float> action,
   std::copy(action.begin(), action.end(), clipped_action_.begin());
   ClipToSpace(spec_.action, absl::MakeSpan(clipped_action_));
   StepResult result;
-  result.reward = DoStep(clipped_action_, observation, &result.terminated);
+  absl::StatusOr<double> reward = TryStep(clipped_action_, observation, &result.terminated);
+  if (!reward.ok()) {
+    episode_running_ = false;
+    return reward.status();
+  }
+  result.reward = *reward;
   ++elapsed_steps_;
   result.truncated = !result.terminated && elapsed_steps_ >= spec_.max_episode_steps;
   episode_running_ = !result.terminated && !result.truncated;

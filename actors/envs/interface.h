@@ -62,6 +62,9 @@ class Env {
   // an error), and writes the next observation. Errors change nothing:
   //   INVALID_ARGUMENT    wrong action or observation size, or a NaN/Inf action entry;
   //   FAILED_PRECONDITION no Reset yet, or the episode already ended (terminated/truncated).
+  // Envs that can fail on their own (remote envs, see TryReset/TryStep) may also return other
+  // errors (e.g. UNAVAILABLE, DEADLINE_EXCEEDED) from Reset or Step; the episode is then over
+  // and the next call must be Reset.
   absl::StatusOr<StepResult> Step(absl::Span<const float> action, absl::Span<float> observation);
 
   // Steps taken in the current episode.
@@ -76,6 +79,13 @@ class Env {
   // returns the reward; sets *terminated if the MDP ended.
   virtual double DoStep(absl::Span<const float> action, absl::Span<float> observation,
                         bool* terminated) = 0;
+
+  // The hooks Reset and Step actually call. The defaults call DoReset/DoStep, which cannot
+  // fail. Only envs that can fail for reasons outside the caller's control (a remote env's
+  // server or network) override these instead; their DoReset/DoStep are then never called.
+  virtual absl::Status TryReset(uint64_t seed, absl::Span<float> observation);
+  virtual absl::StatusOr<double> TryStep(absl::Span<const float> action,
+                                         absl::Span<float> observation, bool* terminated);
 
  private:
   EnvSpec spec_;

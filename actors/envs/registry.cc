@@ -16,6 +16,7 @@
 #include "actors/envs/mountain_car.h"
 #include "actors/envs/pendulum.h"
 #include "actors/envs/point_goal.h"
+#include "actors/envs/remote_env.h"
 #include "common/status_macros.h"
 
 namespace mbrl::envs {
@@ -41,18 +42,21 @@ RegisteredEnv Locomotion(const std::string& name) {
       name,
       [name](int max_episode_steps) { return LocomotionEnv::Create(name, max_episode_steps); },
       [name] { return LocomotionFunctions(name); },
+      /*make_vector_env=*/nullptr,
   };
 }
 
 const std::vector<RegisteredEnv>& Registry() {
   static const auto* const registry = new std::vector<RegisteredEnv>{
-      {"Acrobot", Make<Acrobot>, AcrobotFunctions},
-      {"CartPole", Make<CartPole>, CartPoleFunctions},
-      {"CartPoleSwingUp", Make<CartPoleSwingUp>, CartPoleSwingUpFunctions},
-      {"MockLine", Make<MockLine>, MockLineFunctions},
-      {"MountainCarContinuous", Make<MountainCarContinuous>, MountainCarContinuousFunctions},
+      {"Acrobot", Make<Acrobot>, AcrobotFunctions, /*make_vector_env=*/nullptr},
+      {"CartPole", Make<CartPole>, CartPoleFunctions, /*make_vector_env=*/nullptr},
+      {"CartPoleSwingUp", Make<CartPoleSwingUp>, CartPoleSwingUpFunctions,
+       /*make_vector_env=*/nullptr},
+      {"MockLine", Make<MockLine>, MockLineFunctions, /*make_vector_env=*/nullptr},
+      {"MountainCarContinuous", Make<MountainCarContinuous>, MountainCarContinuousFunctions,
+       /*make_vector_env=*/nullptr},
       {"Pendulum", Make<Pendulum>, PendulumFunctions, PendulumVectorEnv::Create},
-      {"Point2D", Make<Point2D>, Point2DFunctions},
+      {"Point2D", Make<Point2D>, Point2DFunctions, /*make_vector_env=*/nullptr},
       Locomotion("Ant"),
       Locomotion("HalfCheetah"),
       Locomotion("Hopper"),
@@ -90,6 +94,11 @@ std::vector<std::string> RegisteredEnvNames() {
 
 absl::StatusOr<std::unique_ptr<Env>> MakeEnv(const v1::EnvConfig& config) {
   MBRL_ASSIGN_OR_RETURN(const int max_episode_steps, MaxEpisodeSteps(config));
+  if (config.has_remote_address()) {
+    RemoteEnvOptions options;
+    options.address = config.remote_address();
+    return RemoteEnv::Create(config.name(), max_episode_steps, options);
+  }
   MBRL_ASSIGN_OR_RETURN(const RegisteredEnv* entry, Find(config.name()));
   return entry->make_env(max_episode_steps);
 }
@@ -97,8 +106,10 @@ absl::StatusOr<std::unique_ptr<Env>> MakeEnv(const v1::EnvConfig& config) {
 absl::StatusOr<std::unique_ptr<VectorEnv>> MakeVectorEnv(const v1::EnvConfig& config,
                                                          const VectorEnvOptions& options) {
   MBRL_ASSIGN_OR_RETURN(const int max_episode_steps, MaxEpisodeSteps(config));
-  MBRL_ASSIGN_OR_RETURN(const RegisteredEnv* entry, Find(config.name()));
-  if (entry->make_vector_env) return entry->make_vector_env(max_episode_steps, options);
+  if (!config.has_remote_address()) {
+    MBRL_ASSIGN_OR_RETURN(const RegisteredEnv* entry, Find(config.name()));
+    if (entry->make_vector_env) return entry->make_vector_env(max_episode_steps, options);
+  }
   return InstanceVectorEnv::Create([&config] { return MakeEnv(config); }, options);
 }
 

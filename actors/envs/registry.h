@@ -19,11 +19,15 @@ namespace mbrl::envs {
 std::vector<std::string> RegisteredEnvNames();
 
 // A new instance of `config.name()` whose episodes are truncated after `config.horizon()`
-// steps. NOT_FOUND (listing the registered names) for an unknown name.
+// steps. NOT_FOUND (listing the registered names) for an unknown name; INVALID_ARGUMENT for a
+// horizon outside [1, 2^31). With `config.remote_address()` set, a RemoteEnv (remote_env.h,
+// default options: plaintext) on the server there, whose env must be named `config.name()`;
+// its errors are RemoteEnv::Create's.
 absl::StatusOr<std::unique_ptr<Env>> MakeEnv(const v1::EnvConfig& config);
 
 // `options.num_envs` instances of `config`'s env stepped together (vector_env.h): the env's
-// native batched implementation if it has one (Pendulum), else InstanceVectorEnv over MakeEnv.
+// native batched implementation if it has one (Pendulum), else InstanceVectorEnv over MakeEnv
+// (for a remote env: N sessions with the server).
 // Errors as MakeEnv, and INVALID_ARGUMENT for bad options.
 absl::StatusOr<std::unique_ptr<VectorEnv>> MakeVectorEnv(const v1::EnvConfig& config,
                                                          const VectorEnvOptions& options);

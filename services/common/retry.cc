@@ -32,10 +32,6 @@ uint64_t RandomSeed() {
   return absl::Uniform<uint64_t>(*gen);
 }
 
-bool IsUnavailable(const absl::Status& status) {
-  return status.code() == absl::StatusCode::kUnavailable;
-}
-
 Retrier::Retrier(RetryOptions options)
     : options_(std::move(options)),
       backoff_(options_.backoff, options_.seed != 0 ? options_.seed : RandomSeed()),

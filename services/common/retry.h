@@ -50,14 +50,13 @@ class Backoff {
 // A seed that differs between processes and calls (for production Backoffs).
 uint64_t RandomSeed();
 
-// The default retry rule of the replay and other clients: UNAVAILABLE only (the server is down,
-// restarting or unreachable). DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED are the caller's call.
-bool IsUnavailable(const absl::Status& status);
-
 struct RetryOptions {
   BackoffOptions backoff;
-  // Which failures to retry.
-  std::function<bool(const absl::Status&)> retryable = IsUnavailable;
+  // Which failures to retry. By default UNAVAILABLE only (the server is down, restarting or
+  // unreachable); DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED are the caller's call.
+  std::function<bool(const absl::Status&)> retryable = [](const absl::Status& status) {
+    return absl::IsUnavailable(status);
+  };
   // Give up once the next attempt would start later than this after the first one
   // (the last error is returned). Infinite = retry for ever.
   absl::Duration total_timeout = absl::Seconds(30);

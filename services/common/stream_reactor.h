@@ -19,10 +19,15 @@
 //   subclass must call Close() once it holds no external registration that could still call
 //   into the reactor. The call is finished only by Close(): every subclass calls it exactly
 //   when nothing else will touch the reactor, because OnDone() deletes it.
-// - OnStreamDone() runs last, just before `delete this`.
+// - Callbacks that other threads may run into the reactor (a table's completion, a timer) take
+//   a reference: Ref() before handing the callback out, Unref() as its last statement (or when
+//   it is cancelled and will never run). The reactor is deleted when gRPC is done with it
+//   (OnDone) and the last reference is gone, so such a callback never runs on a deleted one.
+// - OnStreamDone() runs once gRPC is done with the call (after the last reaction).
 #ifndef MBRL_SERVICES_COMMON_STREAM_REACTOR_H_
 #define MBRL_SERVICES_COMMON_STREAM_REACTOR_H_
 
+#include <atomic>
 #include <deque>
 #include <utility>
 
@@ -93,6 +98,11 @@ class QueuedWriteReactor : public ReactorBase {
     return cancelled_;
   }
 
+  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
  private:
   void OnWriteDone(bool ok) override ABSL_LOCKS_EXCLUDED(mu_) {
     const Response* next = nullptr;
@@ -138,7 +148,7 @@ class QueuedWriteReactor : public ReactorBase {
 
   void OnDone() override {
     OnStreamDone();
-    delete this;
+    Unref();  // gRPC's reference
   }
 
   void FinishOnce() ABSL_LOCKS_EXCLUDED(mu_) {
@@ -152,6 +162,7 @@ class QueuedWriteReactor : public ReactorBase {
     this->Finish(std::move(status));
   }
 
+  std::atomic<int> refs_{1};  // gRPC's, plus one per outstanding external callback
   mutable absl::Mutex mu_;
   std::deque<Response> queue_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;    // queue_.front() is being written

@@ -325,9 +325,9 @@ void Table::WriterLoop() {
             sequence += steps;
           }
         }
+        entry.outcome.end_sequence = end_sequence_;
       }
       for (GroupEntry& entry : group) {
-        entry.outcome.end_sequence = end_sequence_;
         callbacks.push_back(
             [done = std::move(entry.request.done), outcome = entry.outcome] { done(outcome); });
       }
