@@ -42,24 +42,29 @@ void StackedAdam::Step(const at::Tensor& active) {
       << "active must be bool [" << members_ << "]";
   at::NoGradGuard no_grad;
   steps_ += active.to(at::kLong);
-  // Bias corrections per member; a member that never stepped keeps t = 1 so nothing divides
-  // by zero (its entries are masked out anyway).
+  // Per-member coefficients that leave a frozen member exactly as it is: its moments decay by
+  // 1 and gain 0, and its parameters move by 0. A member that never stepped keeps t = 1 so
+  // nothing divides by zero.
+  const at::Tensor on = active.to(at::kFloat);
   const at::Tensor t = steps_.clamp_min(1).to(at::kDouble);
-  const at::Tensor correction1 = (1 - at::pow(options_.beta1, t)).to(at::kFloat);
+  const at::Tensor decay1 = 1 - on * (1 - options_.beta1);
+  const at::Tensor gain1 = on * (1 - options_.beta1);
+  const at::Tensor decay2 = 1 - on * (1 - options_.beta2);
+  const at::Tensor gain2 = on * (1 - options_.beta2);
   const at::Tensor correction2 = (1 - at::pow(options_.beta2, t)).to(at::kFloat);
+  const at::Tensor step_size =
+      on * (options_.learning_rate / (1 - at::pow(options_.beta1, t))).to(at::kFloat);
   for (size_t i = 0; i < parameters_.size(); ++i) {
     at::Tensor& parameter = parameters_[i];
     const at::Tensor grad = parameter.grad();
     if (!grad.defined()) continue;
-    const at::Tensor mask = PerMember(active, parameter);
     at::Tensor& m = first_moments_[i];
     at::Tensor& v = second_moments_[i];
-    m.copy_(at::where(mask, m * options_.beta1 + grad * (1 - options_.beta1), m));
-    v.copy_(at::where(mask, v * options_.beta2 + grad * grad * (1 - options_.beta2), v));
-    const at::Tensor m_hat = m / PerMember(correction1, parameter);
-    const at::Tensor v_hat = v / PerMember(correction2, parameter);
-    const at::Tensor update = m_hat / (v_hat.sqrt() + options_.epsilon) * options_.learning_rate;
-    parameter.copy_(at::where(mask, parameter - update, parameter));
+    m.mul_(PerMember(decay1, parameter)).addcmul_(grad, PerMember(gain1, parameter));
+    v.mul_(PerMember(decay2, parameter)).addcmul_(grad * PerMember(gain2, parameter), grad);
+    const at::Tensor denominator =
+        (v / PerMember(correction2, parameter)).sqrt_().add_(options_.epsilon);
+    parameter.addcdiv_(m * PerMember(-step_size, parameter), denominator);
   }
 }
 
