@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/str_format.h"
 #include "bench/env_bench.h"
+#include "cli/bench_report.h"
 #include "cli/subcommands.h"
 
 ABSL_FLAG(double, seconds, 1.0, "Wall time of each throughput measurement.");
@@ -29,18 +29,8 @@ int RunBenchEnv(const std::vector<std::string>& args) {
   options.halfcheetah_envs = absl::GetFlag(FLAGS_halfcheetah_envs);
   options.overhead_episodes = absl::GetFlag(FLAGS_overhead_episodes);
   options.overhead_repeats = absl::GetFlag(FLAGS_overhead_repeats);
-  absl::StatusOr<bench::EnvBenchResults> results = bench::RunEnvBench(options, std::cout);
-  if (!results.ok()) {
-    std::cerr << "mbrl bench env: " << results.status().message() << "\n";
-    return results.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage
-                                                                         : kExitFailure;
-  }
-  std::string last_line;
-  for (const auto& [name, value] : *results) {
-    absl::StrAppendFormat(&last_line, "%s%s=%.6g", last_line.empty() ? "" : " ", name, value);
-  }
-  std::cout << last_line << "\n";
-  return kExitOk;
+  return ReportBenchResults("mbrl bench env", bench::RunEnvBench(options, std::cout), std::cout,
+                            std::cerr);
 }
 
 }  // namespace

@@ -7,20 +7,18 @@
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "bench/imagine_bench.h"
+#include "cli/bench_report.h"
+#include "cli/shared_flags.h"
 #include "cli/subcommands.h"
 
-ABSL_FLAG(std::string, env, "HalfCheetah",
-          "Registered env whose batched reward/termination functions score the rollouts.");
 ABSL_FLAG(int64_t, obs_dim, 17, "Observation dimension (must be the env's).");
 ABSL_FLAG(int64_t, act_dim, 6, "Action dimension (must be the env's).");
 ABSL_FLAG(int64_t, ensemble, 5, "Ensemble members.");
 ABSL_FLAG(std::string, hidden, "512,512,512", "Model hidden layer sizes, comma-separated.");
 ABSL_FLAG(std::string, policy_hidden, "32,32", "Policy hidden layer sizes, comma-separated.");
 ABSL_FLAG(int64_t, batch, 4096, "Trajectories rolled out together.");
-ABSL_FLAG(int64_t, horizon, 200, "Steps per rollout.");
 ABSL_FLAG(int, threads, 2, "LibTorch intra-op threads.");
 ABSL_FLAG(std::string, propagation, "fixed",
           "Member per trajectory: fixed (TS-infinity), random_per_step or mean.");
@@ -47,7 +45,7 @@ int RunBenchImagine(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   bench::ImagineBenchOptions options;
-  options.env = absl::GetFlag(FLAGS_env);
+  if (!absl::GetFlag(FLAGS_env).empty()) options.env = absl::GetFlag(FLAGS_env);
   options.observation_dim = absl::GetFlag(FLAGS_obs_dim);
   options.action_dim = absl::GetFlag(FLAGS_act_dim);
   options.ensemble = absl::GetFlag(FLAGS_ensemble);
@@ -72,20 +70,8 @@ int RunBenchImagine(const std::vector<std::string>& args) {
     std::cerr << "mbrl bench imagine: --propagation must be fixed, random_per_step or mean\n";
     return kExitUsage;
   }
-  absl::StatusOr<bench::ImagineBenchResults> results = bench::RunImagineBench(options, std::cout);
-  if (!results.ok()) {
-    std::cerr << "mbrl bench imagine: " << results.status().message() << "\n";
-    return results.status().code() == absl::StatusCode::kInvalidArgument ||
-                   results.status().code() == absl::StatusCode::kNotFound
-               ? kExitUsage
-               : kExitFailure;
-  }
-  std::string last_line;
-  for (const auto& [name, value] : *results) {
-    absl::StrAppendFormat(&last_line, "%s%s=%.6g", last_line.empty() ? "" : " ", name, value);
-  }
-  std::cout << last_line << "\n";
-  return kExitOk;
+  return ReportBenchResults("mbrl bench imagine", bench::RunImagineBench(options, std::cout),
+                            std::cout, std::cerr);
 }
 
 }  // namespace

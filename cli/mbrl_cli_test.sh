@@ -79,7 +79,8 @@ expect 2 "--config=FILE is required" "$MBRL" train
 expect 2 "takes no arguments" "$MBRL" train extra
 expect 2 "range.textproto:3:3: model.ensemble_size" "$MBRL" train --config="$TMP/range.textproto"
 expect 2 "env_name.textproto:3:3: env.name: unknown environment" "$MBRL" train --config="$TMP/env_name.textproto"
-expect 2 "must be >= 0" "$MBRL" train --config=configs/pendulum_mbmpo.textproto --seed=-5
+expect 2 "--max_wall_seconds must be >= 0" "$MBRL" train --config=configs/pendulum_mbmpo.textproto --max_wall_seconds=-5
+expect 2 "seed" "$MBRL" train --config=configs/pendulum_mbmpo.textproto --seed=-5
 cat > "$TMP/tiny.textproto" <<'EOF'
 env { name: "MockLine" horizon: 10 }
 model { ensemble_size: 2 hidden_units: 8 max_epochs: 2 batch_size: 16 }

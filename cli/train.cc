@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "actors/envs/registry.h"
+#include "cli/shared_flags.h"
 #include "cli/subcommands.h"
 #include "common/config.h"
 #include "learner/experiment.h"
@@ -17,13 +19,12 @@ ABSL_FLAG(std::string, config, "", "ExperimentConfig textproto file (required)."
 ABSL_FLAG(std::string, out, "",
           "Output directory (progress.csv, config.textproto, checkpoint/). Default: the "
           "config's output_dir, else runs/<name>.");
-ABSL_FLAG(int64_t, max_real_steps, -1,
+ABSL_FLAG(std::optional<uint64_t>, max_real_steps, std::nullopt,
           "Stop before an iteration could exceed this many real steps (evaluation steps are "
-          "not counted). -1: the config's budget.max_real_steps; 0: no limit.");
-ABSL_FLAG(double, max_wall_seconds, -1,
-          "Stop policy steps at this wall time and end after that iteration. -1: the config's "
-          "budget.max_wall_seconds; 0: no limit.");
-ABSL_FLAG(int64_t, seed, -1, "Seed of every random source. -1: the config's seed.");
+          "not counted); 0: no limit. Unset: the config's budget.max_real_steps.");
+ABSL_FLAG(std::optional<double>, max_wall_seconds, std::nullopt,
+          "Stop policy steps at this wall time and end after that iteration; 0: no limit. "
+          "Unset: the config's budget.max_wall_seconds.");
 
 namespace mbrl::cli {
 namespace {
@@ -44,18 +45,17 @@ int RunTrain(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   v1::ExperimentConfig config = parsed->config();
-  if (absl::GetFlag(FLAGS_seed) >= 0) config.set_seed(absl::GetFlag(FLAGS_seed));
-  if (absl::GetFlag(FLAGS_max_real_steps) >= 0) {
-    config.mutable_budget()->set_max_real_steps(absl::GetFlag(FLAGS_max_real_steps));
+  if (absl::GetFlag(FLAGS_seed).has_value()) config.set_seed(*absl::GetFlag(FLAGS_seed));
+  if (absl::GetFlag(FLAGS_max_real_steps).has_value()) {
+    config.mutable_budget()->set_max_real_steps(*absl::GetFlag(FLAGS_max_real_steps));
   }
-  if (absl::GetFlag(FLAGS_max_wall_seconds) >= 0) {
-    config.mutable_budget()->set_max_wall_seconds(absl::GetFlag(FLAGS_max_wall_seconds));
-  }
-  if (absl::GetFlag(FLAGS_seed) < -1 || absl::GetFlag(FLAGS_max_real_steps) < -1 ||
-      absl::GetFlag(FLAGS_max_wall_seconds) < -1) {
-    std::cerr << "mbrl train: --seed, --max_real_steps and --max_wall_seconds must be >= 0 "
-                 "(or -1 for the config's value)\n";
-    return kExitUsage;
+  if (const std::optional<double> seconds = absl::GetFlag(FLAGS_max_wall_seconds);
+      seconds.has_value()) {
+    if (!(*seconds >= 0)) {
+      std::cerr << "mbrl train: --max_wall_seconds must be >= 0\n";
+      return kExitUsage;
+    }
+    config.mutable_budget()->set_max_wall_seconds(*seconds);
   }
 
   const v1::EnvConfig env_config = config.env();

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "learner/dynamics/mlp_ensemble.h"
 #include "learner/torch_errors.h"
 
 namespace mbrl::learner {
@@ -35,6 +36,21 @@ ModelBasedAlgorithm::ModelBasedAlgorithm(const v1::ExperimentConfig& config,
       next_start_seed_((config.seed() << 32) | (uint64_t{3} << 30)) {}
 
 ModelBasedAlgorithm::~ModelBasedAlgorithm() = default;
+
+absl::StatusOr<ModelBasedAlgorithm::Modules> ModelBasedAlgorithm::CreateModules(
+    const v1::ExperimentConfig& config, const envs::EnvSpec& spec) {
+  Modules modules;
+  MBRL_ASSIGN_OR_RETURN(
+      modules.model, MlpEnsemble::Create(MlpEnsembleOptions::FromConfig(
+                                             config.model(), spec.observation.dim, spec.action.dim),
+                                         config.seed()));
+  MBRL_ASSIGN_OR_RETURN(
+      modules.policy,
+      GaussianMlpPolicy::Create(
+          GaussianMlpOptions::FromConfig(config.policy(), spec.observation.dim, spec.action.dim),
+          config.seed() + 1));
+  return modules;
+}
 
 int64_t ModelBasedAlgorithm::EpisodesFor(int64_t steps) const {
   const int64_t horizon = spec_.max_episode_steps;

@@ -91,6 +91,15 @@ class ModelBasedAlgorithm {
                       envs::EnvSpec spec, std::unique_ptr<DynamicsModel> model,
                       std::unique_ptr<GaussianMlpPolicy> policy, int64_t initial_random_steps);
 
+  // What every algorithm starts from: an MlpEnsemble (config.model) and a GaussianMlpPolicy
+  // (config.policy) for `spec`, seeded from config.seed.
+  struct Modules {
+    std::unique_ptr<DynamicsModel> model;
+    std::unique_ptr<GaussianMlpPolicy> policy;
+  };
+  static absl::StatusOr<Modules> CreateModules(const v1::ExperimentConfig& config,
+                                               const envs::EnvSpec& spec);
+
   // Step 1 after iteration 0: the algorithm's exploration episodes.
   virtual absl::StatusOr<EpisodeBatch> CollectWithPolicy() = 0;
   // Real steps CollectWithPolicy collects at most.

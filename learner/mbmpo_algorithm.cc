@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "common/status_macros.h"
-#include "learner/dynamics/mlp_ensemble.h"
 
 namespace mbrl::learner {
 
@@ -13,18 +12,9 @@ absl::StatusOr<std::unique_ptr<MbmpoAlgorithm>> MbmpoAlgorithm::Create(
     const v1::ExperimentConfig& config, AlgorithmEnvironment environment,
     const envs::EnvSpec& spec) {
   if (!config.has_mbmpo()) return absl::InvalidArgumentError("config has no mbmpo block");
-  MBRL_ASSIGN_OR_RETURN(
-      std::unique_ptr<MlpEnsemble> model,
-      MlpEnsemble::Create(
-          MlpEnsembleOptions::FromConfig(config.model(), spec.observation.dim, spec.action.dim),
-          config.seed()));
-  MBRL_ASSIGN_OR_RETURN(
-      std::unique_ptr<GaussianMlpPolicy> policy,
-      GaussianMlpPolicy::Create(
-          GaussianMlpOptions::FromConfig(config.policy(), spec.observation.dim, spec.action.dim),
-          config.seed() + 1));
-  return std::unique_ptr<MbmpoAlgorithm>(new MbmpoAlgorithm(config, std::move(environment), spec,
-                                                            std::move(model), std::move(policy)));
+  MBRL_ASSIGN_OR_RETURN(Modules modules, CreateModules(config, spec));
+  return std::unique_ptr<MbmpoAlgorithm>(new MbmpoAlgorithm(
+      config, std::move(environment), spec, std::move(modules.model), std::move(modules.policy)));
 }
 
 MbmpoAlgorithm::MbmpoAlgorithm(const v1::ExperimentConfig& config, AlgorithmEnvironment environment,
