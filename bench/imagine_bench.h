@@ -11,7 +11,10 @@
 //      rewards and terminations from the batched functions of `env`. One warm-up rollout, then
 //      rollouts until `seconds` have passed (at least 3); the fastest rollout gives
 //      steps_per_s (mean_steps_per_s is the average over all of them).
-// Both sides keep their fastest repeat, so load from other processes does not bias the ratio
+//   3. for reference, the model's layer matmuls alone (baddbmm per layer on [ensemble,
+//      ceil(batch / ensemble), ...], no activations, no policy) at the same shapes: the bound
+//      the BLAS puts on imagination at this batch (gemm_fraction_of_ceiling).
+// Every side keeps its fastest repeat, so load from other processes does not bias the ratios
 // towards either side.
 // Useful FLOPs per imagined step: 2 * (sum of in * out over the model's layers, one member per
 // trajectory) + 2 * (the same over the policy's layers); elementwise work is not counted.
@@ -45,7 +48,8 @@ struct ImagineBenchOptions {
 };
 
 // Ordered name=value results: steps_per_s, mean_steps_per_s, flops_per_s,
-// ceiling_flops_per_s, flops_fraction_of_ceiling and the settings they were measured with.
+// ceiling_flops_per_s, flops_fraction_of_ceiling, gemm_fraction_of_ceiling and the settings
+// they were measured with.
 using ImagineBenchResults = std::vector<std::pair<std::string, double>>;
 
 // Writes one progress line per measurement to `log`. INVALID_ARGUMENT for bad options (sizes

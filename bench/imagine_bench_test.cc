@@ -24,6 +24,7 @@ TEST(ImagineBenchTest, ReportsThroughputAgainstTheCeiling) {
   std::map<std::string, double> by_name(results.begin(), results.end());
   EXPECT_GT(by_name.at("steps_per_s"), 0);
   EXPECT_GT(by_name.at("ceiling_flops_per_s"), 0);
+  EXPECT_GT(by_name.at("gemm_fraction_of_ceiling"), 0);
   // 2 * (23*32 + 32*32 + 32*17) + 2 * (17*32 + 32*32 + 32*6).
   EXPECT_EQ(by_name.at("flops_per_step"), 2.0 * (736 + 1024 + 544) + 2.0 * (544 + 1024 + 192));
   EXPECT_NEAR(by_name.at("flops_fraction_of_ceiling"),
