@@ -4,9 +4,8 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/str_format.h"
 #include "bench/env_bench.h"
-#include "cli/bench_output.h"
+#include "cli/bench_report.h"
 #include "cli/subcommands.h"
 
 ABSL_FLAG(double, seconds, 1.0, "Wall time of each throughput measurement.");
@@ -30,7 +29,7 @@ int RunBenchEnv(const std::vector<std::string>& args) {
   options.halfcheetah_envs = absl::GetFlag(FLAGS_halfcheetah_envs);
   options.overhead_episodes = absl::GetFlag(FLAGS_overhead_episodes);
   options.overhead_repeats = absl::GetFlag(FLAGS_overhead_repeats);
-  return ReportBenchResults("bench env", bench::RunEnvBench(options, std::cout), std::cout,
+  return ReportBenchResults("mbrl bench env", bench::RunEnvBench(options, std::cout), std::cout,
                             std::cerr);
 }
 

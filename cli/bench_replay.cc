@@ -8,7 +8,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "bench/replay/replay_bench.h"
-#include "cli/bench_output.h"
+#include "cli/bench_report.h"
 #include "cli/subcommands.h"
 
 ABSL_FLAG(std::vector<std::string>, chunk_sizes, std::vector<std::string>({"100", "1000"}),
@@ -54,7 +54,7 @@ int RunBenchReplay(const std::vector<std::string>& args) {
     std::cerr << "mbrl bench replay: --chunk_sizes and --shard_counts take integers\n";
     return kExitUsage;
   }
-  return ReportBenchResults("bench replay", bench::RunReplayBench(options, std::cout), std::cout,
+  return ReportBenchResults("mbrl bench replay", bench::RunReplayBench(options, std::cout), std::cout,
                             std::cerr);
 }
 

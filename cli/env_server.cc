@@ -9,16 +9,14 @@
 #include "absl/strings/str_cat.h"
 #include "actors/envs/registry.h"
 #include "cli/service_flags.h"
+#include "cli/shared_flags.h"
 #include "cli/subcommands.h"
 #include "services/common/server.h"
 #include "services/environment/environment_service.h"
 
-ABSL_FLAG(std::string, env, "", "The registered environment to serve (`mbrl env list`).");
-ABSL_FLAG(int, horizon, 200, "Episode length: episodes are truncated after this many steps.");
 ABSL_FLAG(int, max_sessions, 1024,
           "Concurrent sessions (one env instance each); more are refused with "
           "RESOURCE_EXHAUSTED.");
-ABSL_FLAG(uint64_t, seed, 0, "Seeds the sessions' random streams (resets without a seed).");
 
 namespace mbrl::cli {
 namespace {
@@ -38,7 +36,7 @@ int RunEnvServer(const std::vector<std::string>& args) {
   }
   EnvironmentServiceOptions options;
   options.max_sessions = absl::GetFlag(FLAGS_max_sessions);
-  options.seed = absl::GetFlag(FLAGS_seed);
+  options.seed = absl::GetFlag(FLAGS_seed).value_or(0);
   absl::StatusOr<std::unique_ptr<EnvironmentService>> service =
       EnvironmentService::Create([config] { return envs::MakeEnv(config); }, options);
   if (!service.ok()) {

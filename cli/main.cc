@@ -19,6 +19,8 @@ std::vector<mbrl::cli::Subcommand> AllSubcommands() {
       mbrl::cli::PlotSubcommand(),
       mbrl::cli::ReplaySubcommand(),
       mbrl::cli::BenchReplaySubcommand(),
+      mbrl::cli::TrainSubcommand(),
+      mbrl::cli::BenchImagineSubcommand(),
   };
 }
 

@@ -67,6 +67,33 @@ expect 2 "--shard must be i/S with 0 <= i < S, got '3/2'" "$MBRL" replay --shard
 expect 2 "inserts would stop before sampling may start" "$MBRL" replay --max_diff=-5 --data_dir="$TMP/replay"
 expect 2 "takes no arguments" "$MBRL" replay extra
 
+# Training: flags, config errors, and a tiny real run with its outputs.
+expect 2 "--config=FILE is required" "$MBRL" train
+expect 2 "takes no arguments" "$MBRL" train extra
+expect 2 "range.textproto:3:3: model.ensemble_size" "$MBRL" train --config="$TMP/range.textproto"
+expect 2 "env_name.textproto:3:3: env.name: unknown environment" "$MBRL" train --config="$TMP/env_name.textproto"
+expect 2 "--max_wall_seconds must be >= 0" "$MBRL" train --config=configs/pendulum_mbmpo.textproto --max_wall_seconds=-5
+expect 2 "seed" "$MBRL" train --config=configs/pendulum_mbmpo.textproto --seed=-5
+cat > "$TMP/tiny.textproto" <<'EOF'
+env { name: "MockLine" horizon: 10 }
+model { ensemble_size: 2 hidden_units: 8 max_epochs: 2 batch_size: 16 }
+metrpo { iterations: 3 initial_random_steps: 20 real_steps_per_iteration: 10
+         imagined_steps_per_policy_step: 50 max_policy_steps_per_iteration: 2 }
+topology { learner_threads: 1 }
+evaluation { episodes: 2 }
+EOF
+expect 0 "iteration=1 real_steps=30 imagined_steps=" "$MBRL" train --config="$TMP/tiny.textproto" --out="$TMP/tiny" --max_real_steps=35 --seed=4
+expect 0 "^iteration,real_steps,imagined_steps,wall_seconds,eval_return,model_val_loss," head -1 "$TMP/tiny/progress.csv"
+expect 0 "^1,30," tail -1 "$TMP/tiny/progress.csv"
+expect 0 "seed: 4" cat "$TMP/tiny/config.textproto"
+[[ -s "$TMP/tiny/checkpoint/model.binpb" && -s "$TMP/tiny/checkpoint/policy.binpb" ]] \
+  || fail "train wrote no checkpoint"
+
+# The imagination benchmark.
+expect 0 "steps_per_s=[0-9.e+]+ .*flops_fraction_of_ceiling=[0-9.e+-]+ *$" "$MBRL" bench imagine --hidden=16,16 --batch=8 --horizon=3 --seconds=0.01 --threads=1
+expect 2 "--hidden and --policy_hidden take comma-separated integers" "$MBRL" bench imagine --hidden=a,b
+expect 2 "HalfCheetah has observation_dim 17" "$MBRL" bench imagine --obs_dim=3
+
 if (( failures > 0 )); then
   echo "$failures check(s) failed"
   exit 1

@@ -15,6 +15,8 @@ Subcommand EnvServerSubcommand();    // cli/env_server.cc
 Subcommand PlotSubcommand();         // cli/plot.cc
 Subcommand ReplaySubcommand();       // cli/replay.cc
 Subcommand BenchReplaySubcommand();  // cli/bench_replay.cc
+Subcommand TrainSubcommand();        // cli/train.cc
+Subcommand BenchImagineSubcommand(); // cli/bench_imagine.cc
 
 }  // namespace mbrl::cli
 

@@ -1,0 +1,62 @@
+// `mbrl bench imagine`: imagined-rollout throughput (learner/imagination.h) against the
+// machine's matmul ceiling measured in the same run.
+//
+// Measurements, all with `threads` LibTorch intra-op threads:
+//   1. the matmul ceiling: the best FLOP/s of square float32 matmuls (n = 1024 and 2048), in
+//      repeated timed chunks (the fastest chunk counts);
+//   2. imagination: `batch` trajectories of `horizon` steps from random start states, a
+//      stochastic GaussianMlpPolicy (`policy_hidden`, tanh) acting and an MlpEnsemble
+//      (`ensemble` members, `hidden`, ReLU, deterministic head) predicting, members assigned
+//      per trajectory (FIXED_MEMBER, MB-MPO's binding) unless `propagation` says otherwise;
+//      rewards and terminations from the batched functions of `env`. One warm-up rollout, then
+//      rollouts until `seconds` have passed (at least 3); the fastest rollout gives
+//      steps_per_s (mean_steps_per_s is the average over all of them).
+//   3. for reference, the model's layer matmuls alone (baddbmm per layer on [ensemble,
+//      ceil(batch / ensemble), ...], no activations, no policy) at the same shapes: the bound
+//      the BLAS puts on imagination at this batch (gemm_fraction_of_ceiling).
+// Every side keeps its fastest repeat, so load from other processes does not bias the ratios
+// towards either side.
+// Useful FLOPs per imagined step: 2 * (sum of in * out over the model's layers, one member per
+// trajectory) + 2 * (the same over the policy's layers); elementwise work is not counted.
+// flops_fraction_of_ceiling = achieved useful FLOP/s / ceiling.
+#ifndef MBRL_BENCH_IMAGINE_BENCH_H_
+#define MBRL_BENCH_IMAGINE_BENCH_H_
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "mbrl/v1/config.pb.h"
+
+namespace mbrl::bench {
+
+struct ImagineBenchOptions {
+  std::string env = "HalfCheetah";
+  int64_t observation_dim = 17;
+  int64_t action_dim = 6;
+  int64_t ensemble = 5;
+  std::vector<int64_t> hidden = {512, 512, 512};
+  std::vector<int64_t> policy_hidden = {32, 32};
+  int64_t batch = 4096;
+  int64_t horizon = 200;
+  int threads = 2;
+  double seconds = 3.0;
+  v1::MetrpoConfig::Propagation propagation = v1::MetrpoConfig::FIXED_MEMBER;
+};
+
+// Ordered name=value results: steps_per_s, mean_steps_per_s, flops_per_s,
+// ceiling_flops_per_s, flops_fraction_of_ceiling, gemm_fraction_of_ceiling and the settings
+// they were measured with.
+using ImagineBenchResults = std::vector<std::pair<std::string, double>>;
+
+// Writes one progress line per measurement to `log`. INVALID_ARGUMENT for bad options (sizes
+// < 1, dimensions that differ from `env`'s), NOT_FOUND for an unknown env.
+absl::StatusOr<ImagineBenchResults> RunImagineBench(const ImagineBenchOptions& options,
+                                                    std::ostream& log);
+
+}  // namespace mbrl::bench
+
+#endif  // MBRL_BENCH_IMAGINE_BENCH_H_

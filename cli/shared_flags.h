@@ -1,0 +1,23 @@
+// Flags that several subcommands accept. absl flags are process-global, so a flag name is
+// defined once (cli/shared_flags.cc) and every subcommand that uses it includes this header;
+// each subcommand lists the ones it accepts in its Subcommand entry.
+#ifndef MBRL_CLI_SHARED_FLAGS_H_
+#define MBRL_CLI_SHARED_FLAGS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/flags/declare.h"
+
+// A registered environment (`mbrl env list`): env-server serves it; bench imagine scores its
+// rollouts with its batched reward (empty: HalfCheetah).
+ABSL_DECLARE_FLAG(std::string, env);
+// Episode length in steps: env-server truncates episodes there; bench imagine rolls out this
+// many steps.
+ABSL_DECLARE_FLAG(int, horizon);
+// Seed of the random sources; unset: the subcommand's default (env-server: 0; train: the
+// config's seed).
+ABSL_DECLARE_FLAG(std::optional<uint64_t>, seed);
+
+#endif  // MBRL_CLI_SHARED_FLAGS_H_
