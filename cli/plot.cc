@@ -8,11 +8,11 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "cli/learning_curves.h"
+#include "cli/shared_flags.h"
 #include "cli/subcommands.h"
 
 ABSL_FLAG(std::vector<std::string>, run, {},
           "A run's output directory (holding progress.csv); repeat --run to overlay runs.");
-ABSL_FLAG(std::string, out, "", "The PNG file to write.");
 
 namespace mbrl::cli {
 namespace {

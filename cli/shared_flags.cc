@@ -10,3 +10,9 @@ ABSL_FLAG(int, horizon, 200,
           "out this many steps).");
 ABSL_FLAG(std::optional<uint64_t>, seed, std::nullopt,
           "Seed of the random sources; unset: env-server 0, train the config's seed.");
+ABSL_FLAG(std::string, config, "",
+          "ExperimentConfig textproto file (e.g. configs/pendulum_mbmpo.textproto).");
+ABSL_FLAG(std::string, out, "",
+          "Output: train and local write the run directory (progress.csv, config.textproto, "
+          "checkpoints; default: the config's output_dir, else runs/<name>); plot writes this "
+          "PNG file.");

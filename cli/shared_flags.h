@@ -16,6 +16,10 @@ ABSL_DECLARE_FLAG(std::string, env);
 // Episode length in steps: env-server truncates episodes there; bench imagine rolls out this
 // many steps.
 ABSL_DECLARE_FLAG(int, horizon);
+// An ExperimentConfig textproto file: train, local and every role read their experiment from it.
+ABSL_DECLARE_FLAG(std::string, config);
+// Where a subcommand writes its output: train and local the run directory, plot the PNG file.
+ABSL_DECLARE_FLAG(std::string, out);
 // Seed of the random sources; unset: the subcommand's default (env-server: 0; train: the
 // config's seed).
 ABSL_DECLARE_FLAG(std::optional<uint64_t>, seed);

@@ -15,10 +15,6 @@
 #include "common/config.h"
 #include "learner/experiment.h"
 
-ABSL_FLAG(std::string, config, "", "ExperimentConfig textproto file (required).");
-ABSL_FLAG(std::string, out, "",
-          "Output directory (progress.csv, config.textproto, checkpoint/). Default: the "
-          "config's output_dir, else runs/<name>.");
 ABSL_FLAG(std::optional<uint64_t>, max_real_steps, std::nullopt,
           "Stop before an iteration could exceed this many real steps (evaluation steps are "
           "not counted); 0: no limit. Unset: the config's budget.max_real_steps.");
