@@ -48,11 +48,21 @@ enum Column : int {
   kEvalSeconds,
   kColumns,
 };
-const char* const kColumnNames[kColumns] = {
-    "iteration",    "real_steps",       "imagined_steps", "wall_seconds", "eval_return",
-    "model_val_loss", "policy_steps",   "accepted_policy_steps", "imagined_return",
-    "adapted_imagined_return", "kl",    "collect_seconds", "fit_seconds", "policy_seconds",
-    "eval_seconds"};
+const char* const kColumnNames[kColumns] = {"iteration",
+                                            "real_steps",
+                                            "imagined_steps",
+                                            "wall_seconds",
+                                            "eval_return",
+                                            "model_val_loss",
+                                            "policy_steps",
+                                            "accepted_policy_steps",
+                                            "imagined_return",
+                                            "adapted_imagined_return",
+                                            "kl",
+                                            "collect_seconds",
+                                            "fit_seconds",
+                                            "policy_seconds",
+                                            "eval_seconds"};
 
 uint64_t Revision(const v1::PolicySnapshot& snapshot) { return snapshot.revision(); }
 
@@ -137,8 +147,8 @@ absl::StatusOr<std::unique_ptr<PolicyLearner>> PolicyLearner::Create(
     std::error_code error;
     std::filesystem::create_directories(dir, error);
     if (error) {
-      return absl::FailedPreconditionError(absl::StrCat("cannot create ", dir, ": ",
-                                                        error.message()));
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot create ", dir, ": ", error.message()));
     }
   }
   std::unique_ptr<PolicyLearner> learner(
@@ -172,11 +182,10 @@ PolicyLearner::~PolicyLearner() {
 }
 
 absl::Status PolicyLearner::Initialize(int64_t observation_dim, int64_t action_dim) {
-  MBRL_ASSIGN_OR_RETURN(
-      trainer_->policy,
-      learner::GaussianMlpPolicy::Create(
-          learner::GaussianMlpOptions::FromConfig(config_.policy(), observation_dim, action_dim),
-          config_.seed() + 1));
+  MBRL_ASSIGN_OR_RETURN(trainer_->policy, learner::GaussianMlpPolicy::Create(
+                                              learner::GaussianMlpOptions::FromConfig(
+                                                  config_.policy(), observation_dim, action_dim),
+                                              config_.seed() + 1));
   for (const at::Tensor& parameter : trainer_->policy->parameters()) {
     trainer_->templates.push_back(at::empty_like(parameter.detach()));
   }
@@ -218,7 +227,8 @@ absl::Status PolicyLearner::Initialize(int64_t observation_dim, int64_t action_d
     }
   }
   if (have_checkpoint) {
-    absl::Status read = learner::ReadPolicySnapshot(restored.snapshot(), *trainer_->policy).status();
+    absl::Status read =
+        learner::ReadPolicySnapshot(restored.snapshot(), *trainer_->policy).status();
     if (!read.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("policy learner checkpoint: ", read.message()));
@@ -230,34 +240,33 @@ absl::Status PolicyLearner::Initialize(int64_t observation_dim, int64_t action_d
       trainer_->vote->Observe(trainer_->vote_best_returns,
                               static_cast<int>(restored.vote_last_best_step()));
       trainer_->vote_best = learner::CloneDetached(trainer_->policy->parameters());
-      MBRL_RETURN_IF_ERROR(learner::ReadParameterSet(restored.vote_best_policy(),
-                                                     trainer_->policy->parameter_names(),
-                                                     trainer_->vote_best));
+      MBRL_RETURN_IF_ERROR(learner::ReadParameterSet(
+          restored.vote_best_policy(), trainer_->policy->parameter_names(), trainer_->vote_best));
     }
   }
 
-  const bool resume_progress =
-      have_checkpoint && !options_.progress_dir.empty() &&
-      std::filesystem::exists(options_.progress_dir + "/progress.csv");
+  const bool resume_progress = have_checkpoint && !options_.progress_dir.empty() &&
+                               std::filesystem::exists(options_.progress_dir + "/progress.csv");
   absl::MutexLock lock(&mu_);
   if (!options_.progress_dir.empty()) {
     MBRL_ASSIGN_OR_RETURN(
-        progress_, ProgressLog::Create(learner::kProgressColumns,
-                                       options_.progress_dir + "/progress.csv", options_.terminal,
-                                       resume_progress ? ProgressLog::Mode::kAppend
-                                                       : ProgressLog::Mode::kTruncate));
+        progress_,
+        ProgressLog::Create(
+            learner::kProgressColumns, options_.progress_dir + "/progress.csv", options_.terminal,
+            resume_progress ? ProgressLog::Mode::kAppend : ProgressLog::Mode::kTruncate));
   }
   if (have_checkpoint) {
     state_ = std::move(restored);
     work_.RestoreCollected({state_.collected().begin(), state_.collected().end()});
     if (!async_ && state_.stage() == v1::PolicyLearnerCheckpoint::IMPROVE &&
         state_.collection_revision() != 0) {
-      work_.ReleaseThrough(plan_.FirstEpisode(static_cast<int64_t>(state_.snapshot().iteration()) + 1));
+      work_.ReleaseThrough(
+          plan_.FirstEpisode(static_cast<int64_t>(state_.snapshot().iteration()) + 1));
     }
     if (async_) UpdateReleaseLocked();
     MBRL_LOG(INFO) << "policy learner: restored version " << state_.snapshot().version()
-                   << ", iteration " << state_.snapshot().iteration() << ", "
-                   << state_.real_steps() << " real steps";
+                   << ", iteration " << state_.snapshot().iteration() << ", " << state_.real_steps()
+                   << " real steps";
     PublishLocked();
   } else {
     state_.set_start_unix_micros(NowMicros());
@@ -286,8 +295,7 @@ v1::ImaginationRequest PolicyLearner::RequestLocked() const {
   }
   if (!mbmpo_ && state_.stage() == v1::PolicyLearnerCheckpoint::IMPROVE) {
     const uint64_t steps = state_.iteration_steps();
-    request.set_member_returns(steps == 0 ||
-                               steps % config_.metrpo().validation_every() == 0);
+    request.set_member_returns(steps == 0 || steps % config_.metrpo().validation_every() == 0);
   }
   return request;
 }
@@ -380,9 +388,9 @@ void PolicyLearner::EndIterationLocked(const v1::ParameterSet& theta) {
   } else {
     WriteRowLocked(row);
   }
-  const bool out_of_time = config_.budget().max_wall_seconds() > 0 &&
-                           SecondsSince(state_.start_unix_micros()) >=
-                               config_.budget().max_wall_seconds();
+  const bool out_of_time =
+      config_.budget().max_wall_seconds() > 0 &&
+      SecondsSince(state_.start_unix_micros()) >= config_.budget().max_wall_seconds();
   if (out_of_time) {
     FinishLocked("max_wall_seconds");
   } else if (iteration + 1 >= iterations_) {
@@ -405,8 +413,8 @@ void PolicyLearner::WriteRowLocked(std::vector<double> row) {
 void PolicyLearner::ReportLocked(const v1::WorkReport& report) {
   if (report.kind() == v1::WorkReport::COLLECTED) {
     const std::vector<uint64_t> steps(report.steps().begin(), report.steps().end());
-    const uint64_t new_steps = work_.Collect(report.first_episode(),
-                                             static_cast<uint32_t>(report.returns_size()), steps);
+    const uint64_t new_steps =
+        work_.Collect(report.first_episode(), static_cast<uint32_t>(report.returns_size()), steps);
     if (new_steps == 0 && report.returns_size() > 0) return;
     state_.set_real_steps(state_.real_steps() + new_steps);
     state_.clear_collected();
@@ -417,8 +425,7 @@ void PolicyLearner::ReportLocked(const v1::WorkReport& report) {
         state_.stage() == v1::PolicyLearnerCheckpoint::IMPROVE &&
         work_.IterationCollected(iteration)) {
       collection_done_unix_micros_ = NowMicros();
-      state_.set_iteration_row(kCollectSeconds,
-                               SecondsSince(state_.iteration_start_unix_micros()));
+      state_.set_iteration_row(kCollectSeconds, SecondsSince(state_.iteration_start_unix_micros()));
     }
     return;
   }
@@ -514,8 +521,8 @@ absl::Status PolicyLearner::Decode(const v1::ImaginedSample& sample, SampleSet* 
       return absl::InvalidArgumentError(absl::StrCat(name, ": ", rollouts.status().message()));
     }
     if (rollouts->horizon() != horizon || rollouts->trajectories() < 1) {
-      return absl::InvalidArgumentError(absl::StrCat(name, ": expected at least one rollout of ",
-                                                     horizon, " steps"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": expected at least one rollout of ", horizon, " steps"));
     }
     return rollouts;
   };
@@ -544,7 +551,8 @@ absl::Status PolicyLearner::Decode(const v1::ImaginedSample& sample, SampleSet* 
   }
   const bool has_post = sample.has_post_update();
   if (set->samples > 0 && has_post == set->adaptation_only()) {
-    return absl::InvalidArgumentError("either every sample of a set has post-update rollouts or none");
+    return absl::InvalidArgumentError(
+        "either every sample of a set has post-update rollouts or none");
   }
   if (has_post) {
     MBRL_ASSIGN_OR_RETURN(set->post[task], decode(sample.post_update(), "post_update"));
@@ -556,8 +564,8 @@ absl::Status PolicyLearner::Decode(const v1::ImaginedSample& sample, SampleSet* 
   // The adapted policy must fit theta (checked on scratch tensors).
   std::vector<at::Tensor> scratch;
   for (const at::Tensor& tensor : trainer_->templates) scratch.push_back(at::empty_like(tensor));
-  if (absl::Status status = learner::ReadParameterSet(
-          sample.adapted(), trainer_->policy->parameter_names(), scratch);
+  if (absl::Status status =
+          learner::ReadParameterSet(sample.adapted(), trainer_->policy->parameter_names(), scratch);
       !status.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("adapted: ", status.message()));
   }
@@ -607,7 +615,8 @@ class PolicyLearner::SubmitReactor final : public grpc::ServerReadReactor<v1::Im
   }
 
   absl::Status CallTorchDecode() {
-    return learner::CallTorch("SubmitImagined", [&] { return learner_->Decode(sample_, set_.get()); });
+    return learner::CallTorch("SubmitImagined",
+                              [&] { return learner_->Decode(sample_, set_.get()); });
   }
 
   void OnDone() override { delete this; }
@@ -823,9 +832,8 @@ void PolicyLearner::ApplyAdaptationLocked(const SampleSet& set) {
   PublishLocked();
   state_.set_collection_revision(snapshot.revision());
   work_.ReleaseThrough(plan_.FirstEpisode(static_cast<int64_t>(snapshot.iteration()) + 1));
-  MBRL_LOG(INFO) << "policy learner: version " << snapshot.version()
-                 << " adapted by " << set.actor_id << "; collecting iteration "
-                 << snapshot.iteration();
+  MBRL_LOG(INFO) << "policy learner: version " << snapshot.version() << " adapted by "
+                 << set.actor_id << "; collecting iteration " << snapshot.iteration();
 }
 
 absl::StatusOr<PolicyLearner::StepResult> PolicyLearner::Process(
@@ -851,8 +859,7 @@ absl::StatusOr<PolicyLearner::StepResult> PolicyLearner::Process(
       }
     }
     MBRL_ASSIGN_OR_RETURN(
-        learner::MbmpoOuterReport report,
-        learner::CallTorch("MB-MPO outer step", [&] {
+        learner::MbmpoOuterReport report, learner::CallTorch("MB-MPO outer step", [&] {
           return learner::MbmpoOuterStep(policy, learner::ConcatRollouts(pre),
                                          learner::ConcatRollouts(post), tasks, trainer.mbmpo);
         }));
@@ -886,9 +893,9 @@ absl::StatusOr<PolicyLearner::StepResult> PolicyLearner::Process(
         for (const learner::Rollouts& rollouts : set->pre) parts.push_back(rollouts);
       }
       const learner::Rollouts rollouts = learner::ConcatRollouts(parts);
-      MBRL_ASSIGN_OR_RETURN(learner::TrpoReport report,
-                            learner::TrpoPolicyStep(policy, rollouts, trainer.advantages,
-                                                    trainer.trpo));
+      MBRL_ASSIGN_OR_RETURN(
+          learner::TrpoReport report,
+          learner::TrpoPolicyStep(policy, rollouts, trainer.advantages, trainer.trpo));
       result.took_step = true;
       result.accepted = report.accepted;
       result.kl = report.accepted ? report.kl : kNone;

@@ -116,8 +116,7 @@ class PolicyLearner final : public v1::PolicyLearner::CallbackService {
   struct StepResult;
   class SubmitReactor;
 
-  PolicyLearner(const v1::ExperimentConfig& config, EpisodePlan plan,
-                PolicyLearnerOptions options);
+  PolicyLearner(const v1::ExperimentConfig& config, EpisodePlan plan, PolicyLearnerOptions options);
 
   absl::Status Initialize(int64_t observation_dim, int64_t action_dim);
 
@@ -193,8 +192,8 @@ class PolicyLearner final : public v1::PolicyLearner::CallbackService {
   double last_improvement_ ABSL_GUARDED_BY(mu_) = 0;
   // SYNC: when the current iteration's collection completed (0: not yet).
   int64_t collection_done_unix_micros_ ABSL_GUARDED_BY(mu_) = 0;
-  bool dirty_ ABSL_GUARDED_BY(mu_) = false;    // state changed since the last checkpoint
-  bool wake_ ABSL_GUARDED_BY(mu_) = false;     // something for the learner thread
+  bool dirty_ ABSL_GUARDED_BY(mu_) = false;  // state changed since the last checkpoint
+  bool wake_ ABSL_GUARDED_BY(mu_) = false;   // something for the learner thread
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool running_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;

@@ -11,7 +11,9 @@ WorkQueue::WorkQueue(const EpisodePlan& plan, absl::Duration lease)
       collected_(total_, false),
       collected_per_iteration_(plan.iterations(), 0) {}
 
-void WorkQueue::ReleaseThrough(uint64_t end) { released_ = std::max(released_, std::min(end, total_)); }
+void WorkQueue::ReleaseThrough(uint64_t end) {
+  released_ = std::max(released_, std::min(end, total_));
+}
 
 std::optional<WorkQueue::Claim> WorkQueue::ClaimEpisodes(uint32_t max_episodes, absl::Time now) {
   max_episodes = std::max<uint32_t>(max_episodes, 1);

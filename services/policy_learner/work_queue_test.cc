@@ -9,9 +9,10 @@ namespace {
 EpisodePlan Plan() {
   // Iteration 0: 3 random episodes; then 4 episodes per iteration; 3 iterations: 11 episodes.
   v1::ExperimentConfig config =
-      ParseExperimentConfig("env { horizon: 10 } model { ensemble_size: 1 } mbmpo { iterations: 3 "
-                            "initial_random_steps: 30 meta_batch_size: 4 }",
-                            "test")
+      ParseExperimentConfig(
+          "env { horizon: 10 } model { ensemble_size: 1 } mbmpo { iterations: 3 "
+          "initial_random_steps: 30 meta_batch_size: 4 }",
+          "test")
           ->config();
   FillDefaults(&config);
   return *EpisodePlan::Create(config);
