@@ -90,7 +90,7 @@ expect 0 "seed: 4" cat "$TMP/tiny/config.textproto"
   || fail "train wrote no checkpoint"
 
 # The imagination benchmark.
-expect 0 "steps_per_s=[0-9.e+]+ .*flops_fraction_of_ceiling=[0-9.e+-]+ *$" "$MBRL" bench imagine --hidden=16,16 --batch=8 --horizon=3 --seconds=0.01 --threads=1
+expect 0 "steps_per_s=[0-9.e+]+ .*flops_fraction_of_ceiling=[0-9.e+-]+ gemm_fraction_of_ceiling=[0-9.e+-]+ *$" "$MBRL" bench imagine --hidden=16,16 --batch=8 --horizon=3 --seconds=0.01 --threads=1
 expect 2 "--hidden and --policy_hidden take comma-separated integers" "$MBRL" bench imagine --hidden=a,b
 expect 2 "HalfCheetah has observation_dim 17" "$MBRL" bench imagine --obs_dim=3
 
