@@ -28,6 +28,9 @@ namespace {
 
 constexpr char kCheckpointFile[] = "policy_learner.binpb";
 constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
+// How far a restored learner moves its revision past the checkpoint's (far more than it can
+// publish between two checkpoints), so that every subscriber hears from it.
+constexpr uint64_t kRestoreRevisionJump = 1 << 20;
 
 // Positions in learner::kProgressColumns (checked in Create).
 enum Column : int {
@@ -69,6 +72,20 @@ uint64_t Revision(const v1::PolicySnapshot& snapshot) { return snapshot.revision
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
 std::vector<double> EmptyRow() { return std::vector<double>(kColumns, kNone); }
+
+// Cuts the CSV file at `path` down to its header and first `rows` rows (atomically).
+absl::Status KeepFirstRows(const std::string& path, uint64_t rows) {
+  MBRL_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  size_t end = 0;
+  for (uint64_t line = 0; line < rows + 1; ++line) {
+    const size_t newline = text.find('\n', end);
+    if (newline == std::string::npos) return absl::OkStatus();  // nothing beyond them
+    end = newline + 1;
+  }
+  if (end == text.size()) return absl::OkStatus();
+  MBRL_LOG(WARNING) << "policy learner: " << path << " had rows after the checkpoint; dropped";
+  return WriteFileAtomically(path, text.substr(0, end));
+}
 
 }  // namespace
 
@@ -245,15 +262,20 @@ absl::Status PolicyLearner::Initialize(int64_t observation_dim, int64_t action_d
     }
   }
 
-  const bool resume_progress = have_checkpoint && !options_.progress_dir.empty() &&
-                               std::filesystem::exists(options_.progress_dir + "/progress.csv");
+  const std::string progress_path = options_.progress_dir + "/progress.csv";
+  const bool resume_progress =
+      have_checkpoint && !options_.progress_dir.empty() && std::filesystem::exists(progress_path);
+  if (resume_progress) {
+    // Rows written after the checkpoint (a crash between a row and the next checkpoint, or a
+    // report answered while stopping) are written again after the restore: drop them first.
+    MBRL_RETURN_IF_ERROR(KeepFirstRows(progress_path, restored.progress_rows()));
+  }
   absl::MutexLock lock(&mu_);
   if (!options_.progress_dir.empty()) {
     MBRL_ASSIGN_OR_RETURN(
-        progress_,
-        ProgressLog::Create(
-            learner::kProgressColumns, options_.progress_dir + "/progress.csv", options_.terminal,
-            resume_progress ? ProgressLog::Mode::kAppend : ProgressLog::Mode::kTruncate));
+        progress_, ProgressLog::Create(learner::kProgressColumns, progress_path, options_.terminal,
+                                       resume_progress ? ProgressLog::Mode::kAppend
+                                                       : ProgressLog::Mode::kTruncate));
   }
   if (have_checkpoint) {
     state_ = std::move(restored);
@@ -264,6 +286,9 @@ absl::Status PolicyLearner::Initialize(int64_t observation_dim, int64_t action_d
           plan_.FirstEpisode(static_cast<int64_t>(state_.snapshot().iteration()) + 1));
     }
     if (async_) UpdateReleaseLocked();
+    // Revisions published after the last checkpoint (at most a few: every publish is followed
+    // by a checkpoint) were seen by subscribers, who wait for newer ones: jump past them.
+    state_.mutable_snapshot()->set_revision(state_.snapshot().revision() + kRestoreRevisionJump);
     MBRL_LOG(INFO) << "policy learner: restored version " << state_.snapshot().version()
                    << ", iteration " << state_.snapshot().iteration() << ", " << state_.real_steps()
                    << " real steps";
@@ -1005,13 +1030,19 @@ grpc::ServerUnaryReactor* PolicyLearner::RequestWork(grpc::CallbackServerContext
                                                      const v1::WorkRequest* request,
                                                      v1::WorkResponse* response) {
   ScopedLatency latency(rpc_metrics_->method("RequestWork"));
+  grpc::Status status = grpc::Status::OK;
   {
     absl::MutexLock lock(&mu_);
-    for (const v1::WorkReport& report : request->reports()) ReportLocked(report);
-    NextWorkLocked(*request, response);
+    if (stop_) {
+      // Stopping: the checkpoint is (being) written; reports go to the restarted learner.
+      status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the policy learner is stopping");
+    } else {
+      for (const v1::WorkReport& report : request->reports()) ReportLocked(report);
+      NextWorkLocked(*request, response);
+    }
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
+  reactor->Finish(status);
   return reactor;
 }
 
