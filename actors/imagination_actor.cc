@@ -220,6 +220,9 @@ void ImaginationActor::Run() {
   constexpr absl::Duration kWait = absl::Seconds(1);
   uint64_t answered_revision = 0;
   uint64_t counter = 0;
+  // ASYNC pacing: sets still allowed for `paced_version` (see the header).
+  uint64_t paced_version = 0;
+  int sets_allowed = 0;
   Backoff backoff({absl::Milliseconds(100), absl::Seconds(5), 2.0, 0.2}, RandomSeed());
   auto pause = [&](absl::Duration delay) {
     // Interruptible: WaitNewer returns at once after Stop().
@@ -234,8 +237,15 @@ void ImaginationActor::Run() {
     ready_ = true;
     metrics_->SetPolicyVersion(policy->version());
     const v1::ImaginationRequest& request = policy->imagination();
+    if (!request.one_set_per_revision() && policy->version() != paced_version) {
+      // The first version this actor sees gets a set ahead (the learner steps on it while the
+      // next is made); every later version one set.
+      sets_allowed = paced_version == 0 ? 2 : 1;
+      paced_version = policy->version();
+    }
     if (policy->finished() ||
-        (request.one_set_per_revision() && answered_revision >= policy->revision())) {
+        (request.one_set_per_revision() ? answered_revision >= policy->revision()
+                                        : sets_allowed <= 0)) {
       policies_->WaitNewer(policy->revision(), kWait);
       continue;
     }
@@ -274,7 +284,10 @@ void ImaginationActor::Run() {
       if (status.ok()) {
         backoff.Reset();
         answered_revision = policy->revision();
-        if (response.accepted_samples() > 0) ++submitted_sets_;
+        if (response.accepted_samples() > 0) {
+          ++submitted_sets_;
+          if (policy->version() == paced_version) --sets_allowed;
+        }
         break;
       }
       const absl::Status error = FromGrpcStatus(status);
