@@ -1,6 +1,5 @@
 #include "services/common/role_metrics.h"
 
-#include <limits>
 #include <utility>
 
 namespace mbrl {
@@ -44,9 +43,9 @@ RoleMetrics::RoleMetrics(uint32_t exports)
       real_returns_(ReturnBuckets()),
       eval_returns_(ReturnBuckets()),
       policy_lag_(LagBuckets()),
-      train_loss_(std::numeric_limits<double>::quiet_NaN()),
-      validation_loss_(std::numeric_limits<double>::quiet_NaN()),
-      policy_kl_(std::numeric_limits<double>::quiet_NaN()),
+      train_loss_(0),
+      validation_loss_(0),
+      policy_kl_(0),
       iteration_seconds_(IterationBuckets()) {}
 
 std::vector<prometheus::MetricFamily> RoleMetrics::Collect() const {

@@ -11,6 +11,8 @@
 //   mbrl_policy_kl                               gauge      policy learner
 //   mbrl_iteration_seconds                       histogram  learners
 //
+// Gauges start at 0 (the losses and the KL until the first fit or accepted step: a NaN would
+// trip the not-finite alerts of deploy/prometheus/rules on a healthy, just started role).
 // Updates are relaxed atomics (histograms are LatencyHistograms with their own buckets): no
 // lock on any hot path. Collect() renders only the metrics the role was created with.
 // Thread-safe.
