@@ -365,6 +365,22 @@ void EnvActor::Run() {
     if (latest != nullptr) metrics_->SetPolicyVersion(latest->version());
     reports.push_back(std::move(report));
   }
+  // Stopping: report the finished work (one try; unreported episodes are handed out again when
+  // their lease ends).
+  if (!reports.empty()) {
+    v1::WorkRequest request;
+    request.set_actor_id(options_.actor_id);
+    request.set_max_episodes(0);
+    for (const v1::WorkReport& report : reports) *request.add_reports() = report;
+    v1::WorkResponse ignored;
+    grpc::ClientContext context;
+    SetTimeout(context, std::min(options_.call_timeout, absl::Seconds(5)));
+    if (policy_learner_->RequestWork(&context, request, &ignored).ok()) {
+      for (const v1::WorkReport& report : reports) {
+        if (report.kind() == v1::WorkReport::COLLECTED) reported_episodes_ += report.returns_size();
+      }
+    }
+  }
 }
 
 }  // namespace mbrl::actors

@@ -472,8 +472,9 @@ void PolicyLearner::ReportLocked(const v1::WorkReport& report) {
 
 void PolicyLearner::NextWorkLocked(const v1::WorkRequest& request, v1::WorkResponse* response) {
   const absl::Time now = absl::Now();
-  // Evaluations first: they complete progress rows.
+  // Evaluations first: they complete progress rows. A request for no episodes only reports.
   for (const v1::PendingEvaluation& pending : state_.pending_evaluations()) {
+    if (request.max_episodes() == 0) break;
     auto lease = evaluation_leases_.find(pending.iteration());
     if (lease != evaluation_leases_.end() && lease->second > now) continue;
     evaluation_leases_[pending.iteration()] =
@@ -491,8 +492,8 @@ void PolicyLearner::NextWorkLocked(const v1::WorkRequest& request, v1::WorkRespo
     return;
   }
   std::optional<WorkQueue::Claim> claim;
-  if (state_.stage() != v1::PolicyLearnerCheckpoint::FINISHED) {
-    claim = work_.ClaimEpisodes(std::max<uint32_t>(request.max_episodes(), 1), now);
+  if (state_.stage() != v1::PolicyLearnerCheckpoint::FINISHED && request.max_episodes() > 0) {
+    claim = work_.ClaimEpisodes(request.max_episodes(), now);
   }
   if (!claim.has_value()) {
     response->set_kind(v1::WorkResponse::WAIT);

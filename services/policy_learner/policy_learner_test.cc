@@ -196,8 +196,11 @@ TEST_F(PolicyLearnerTest, SyncHandsOutRandomCollectionWithLeasesAndCountsReports
   EXPECT_TRUE(first->imagination().one_set_per_revision());
   EXPECT_EQ(first->imagination().min_complete_iterations(), 1u);
 
+  // A request for no episodes only reports: nothing is leased.
+  EXPECT_EQ(RequestWork({}, 0).kind(), v1::WorkResponse::WAIT);
   // Iteration 0: 40 random steps = 2 episodes of 20, handed out one at a time.
   v1::WorkResponse a = RequestWork({}, 1);
+  EXPECT_EQ(a.first_episode(), 0u);
   ASSERT_EQ(a.kind(), v1::WorkResponse::COLLECT);
   EXPECT_TRUE(a.random_actions());
   EXPECT_EQ(a.iteration(), 0u);
