@@ -256,6 +256,7 @@ void ImaginationActor::Run() {
     }
     metrics_->SetModelVersion(model->version());
     int64_t steps = 0;
+    const absl::Time started = absl::Now();
     absl::StatusOr<std::vector<v1::ImaginedSample>> samples =
         learner::CallTorch("imagination", [&]() -> absl::StatusOr<std::vector<v1::ImaginedSample>> {
           MBRL_RETURN_IF_ERROR(imaginer_->Load(*model, *policy));
@@ -267,6 +268,9 @@ void ImaginationActor::Run() {
       continue;
     }
     metrics_->AddImaginedSteps(static_cast<uint64_t>(steps));
+    MBRL_LOG(INFO) << "imagination actor " << options_.actor_id << ": set for policy version "
+                   << policy->version() << " on model version " << model->version() << ": " << steps
+                   << " steps in " << absl::ToDoubleSeconds(absl::Now() - started) << " s";
     for (v1::ImaginedSample& sample : *samples) sample.set_actor_id(options_.actor_id);
     ++counter;
     // Submit; retry while the learner is unreachable and the request has not moved on.
