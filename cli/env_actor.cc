@@ -5,10 +5,8 @@
 #include <iostream>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
 #include "cli/role_flags.h"
 #include "cli/service_flags.h"
 #include "cli/subcommands.h"
@@ -55,27 +53,7 @@ int RunEnvActor(const std::vector<std::string>& args) {
     std::cerr << "mbrl env-actor: " << actor.status() << "\n";
     return absl::IsNotFound(actor.status()) ? kExitUsage : kExitFailure;
   }
-  actors::EnvActor& role = **actor;
-  absl::Notification finished;
-  std::thread worker;
-  bool drained = true;
-  const int code = ServeRole(
-      "env-actor", /*default_port=*/0, {}, {role.metrics()},
-      [&] {
-        worker = std::thread([&] {
-          role.Run();
-          finished.Notify();
-        });
-      },
-      [&] { return role.ready(); },
-      [&](absl::Duration timeout) {
-        role.Stop();
-        return finished.WaitForNotificationWithTimeout(timeout);
-      },
-      &drained);
-  if (!drained) ExitNow(code);
-  if (worker.joinable()) worker.join();
-  return code;
+  return ServeActor("env-actor", **actor);
 }
 
 }  // namespace

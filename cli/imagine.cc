@@ -3,10 +3,8 @@
 #include <iostream>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
 #include "actors/imagination_actor.h"
 #include "cli/role_flags.h"
 #include "cli/service_flags.h"
@@ -54,27 +52,7 @@ int RunImagine(const std::vector<std::string>& args) {
     std::cerr << "mbrl imagine: " << actor.status() << "\n";
     return absl::IsNotFound(actor.status()) ? kExitUsage : kExitFailure;
   }
-  actors::ImaginationActor& role = **actor;
-  absl::Notification finished;
-  std::thread worker;
-  bool drained = true;
-  const int code = ServeRole(
-      "imagine", /*default_port=*/0, {}, {role.metrics()},
-      [&] {
-        worker = std::thread([&] {
-          role.Run();
-          finished.Notify();
-        });
-      },
-      [&] { return role.ready(); },
-      [&](absl::Duration timeout) {
-        role.Stop();
-        return finished.WaitForNotificationWithTimeout(timeout);
-      },
-      &drained);
-  if (!drained) ExitNow(code);
-  if (worker.joinable()) worker.join();
-  return code;
+  return ServeActor("imagine", **actor);
 }
 
 }  // namespace

@@ -8,9 +8,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "mbrl/v1/config.pb.h"
 #include "prometheus/collectable.h"
@@ -51,6 +53,33 @@ int ServeRole(const std::string& role, int default_port, std::vector<NamedServic
 // Ends the process at once with `code` after flushing stdout and stderr (for a role whose
 // threads did not stop in time: its last checkpoint is on disk).
 [[noreturn]] void ExitNow(int code);
+
+// The life cycle of an actor role (env-actor, imagine): ServeRole with health only, the actor's
+// Run() on a worker thread, SERVING once actor.ready(), and on SIGTERM actor.Stop() and a wait
+// for Run() to return. `Actor` has Run(), Stop(), ready() and metrics().
+template <typename Actor>
+int ServeActor(const std::string& role, Actor& actor) {
+  absl::Notification finished;
+  std::thread worker;
+  bool drained = true;
+  const int code = ServeRole(
+      role, /*default_port=*/0, {}, {actor.metrics()},
+      [&] {
+        worker = std::thread([&] {
+          actor.Run();
+          finished.Notify();
+        });
+      },
+      [&] { return actor.ready(); },
+      [&](absl::Duration timeout) {
+        actor.Stop();
+        return finished.WaitForNotificationWithTimeout(timeout);
+      },
+      &drained);
+  if (!drained) ExitNow(code);
+  if (worker.joinable()) worker.join();
+  return code;
+}
 
 }  // namespace mbrl::cli
 
