@@ -16,6 +16,9 @@
 #include "services/local/local_run.h"
 
 ABSL_DECLARE_FLAG(int, metrics_port);
+ABSL_FLAG(int, model_learner_nice, 10,
+          "Niceness added to the model learner child: its fits yield the cores to the policy "
+          "learner and imagination actors where they overlap (ASYNC); 0 = none, at most 19.");
 
 namespace mbrl::cli {
 namespace {
@@ -57,6 +60,11 @@ int RunLocalCommand(const std::vector<std::string>& args) {
   if (options.out_dir.empty()) options.out_dir = OutputDirectory(options.config);
   options.binary = SelfBinary();
   options.metrics_port = absl::GetFlag(FLAGS_metrics_port);
+  options.model_learner_nice = absl::GetFlag(FLAGS_model_learner_nice);
+  if (options.model_learner_nice < 0 || options.model_learner_nice > 19) {
+    std::cerr << "mbrl local: --model_learner_nice must be in [0, 19]\n";
+    return kExitUsage;
+  }
   options.terminal = &std::cout;
   absl::StatusOr<local::LocalSummary> summary = local::RunLocal(options);
   if (!summary.ok()) {
@@ -86,7 +94,9 @@ Subcommand LocalSubcommand() {
       "train`), OUT/logs/<role>.log and OUT/roles.txt. Ends when the experiment is done or on\n"
       "SIGTERM/SIGINT (every role stops gracefully); rerunning on the same OUT resumes.\n"
       "--metrics_port serves every role's metrics merged.",
-      /*flags=*/{"config", "out", "metrics_port", "seed", "max_real_steps", "max_wall_seconds"},
+      /*flags=*/
+      {"config", "out", "metrics_port", "seed", "max_real_steps", "max_wall_seconds",
+       "model_learner_nice"},
       /*run=*/RunLocalCommand,
   };
 }

@@ -159,6 +159,7 @@ absl::StatusOr<LocalSummary> RunLocal(const LocalOptions& options) {
                            {"model-learner", config_flag, replay_flag,
                             "--checkpoint_dir=" + out + "/checkpoints/model-learner"},
                            true));
+  roles.back().spec.nice = options.model_learner_nice;
   const std::string model_learner = Address(roles.back().grpc_port);
   MBRL_RETURN_IF_ERROR(add("policy-learner",
                            {"policy-learner", config_flag, "--out=" + out,

@@ -39,6 +39,9 @@ struct LocalOptions {
   int metrics_port = -1;
   // Progress lines and the run's own messages (may be null).
   std::ostream* terminal = nullptr;
+  // Niceness added to the model learner: its fits then yield the cores to the policy learner
+  // and the imagination actors (the policy steps' critical path) where they overlap (ASYNC).
+  int model_learner_nice = 0;
 };
 
 struct LocalSummary {

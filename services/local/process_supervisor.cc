@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +60,8 @@ absl::Status ProcessSupervisor::Spawn(Child& child) {
     // The child: die with the supervisor, write to the log, default signal mask.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
+    if (child.spec.nice != 0)
+      setpriority(PRIO_PROCESS, 0, getpriority(PRIO_PROCESS, 0) + child.spec.nice);
     dup2(log, STDOUT_FILENO);
     dup2(log, STDERR_FILENO);
     sigset_t none;

@@ -26,6 +26,9 @@ struct ChildSpec {
   // argv[0] is the binary to execute.
   std::vector<std::string> argv;
   std::string log_path;
+  // Added to the child's scheduling niceness (0: the supervisor's; > 0: it yields the cores to
+  // the other children when they compete).
+  int nice = 0;
 };
 
 struct SupervisorOptions {

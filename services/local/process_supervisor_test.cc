@@ -1,9 +1,11 @@
 #include "services/local/process_supervisor.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -121,6 +123,17 @@ TEST(ProcessSupervisorTest, ChildrenDieWithTheSupervisor) {
     if (!dead) absl::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_TRUE(dead) << "pid " << child << " survived its supervisor";
+}
+
+TEST(ProcessSupervisorTest, AppliesTheChildsNiceness) {
+  ProcessSupervisor supervisor(Fast());
+  ChildSpec spec = Shell("nice", "nice; sleep 10");
+  spec.nice = 7;
+  const int base = getpriority(PRIO_PROCESS, 0);
+  MBRL_ASSERT_OK(supervisor.Start(spec));
+  ASSERT_TRUE(PollUntil(supervisor, [&] { return !ReadAll(TempPath("nice.log")).empty(); }));
+  EXPECT_EQ(ReadAll(TempPath("nice.log")), std::to_string(std::min(base + 7, 19)) + "\n");
+  supervisor.Terminate({"nice"}, absl::Seconds(5));
 }
 
 }  // namespace
