@@ -51,21 +51,6 @@ enum Column : int {
   kEvalSeconds,
   kColumns,
 };
-const char* const kColumnNames[kColumns] = {"iteration",
-                                            "real_steps",
-                                            "imagined_steps",
-                                            "wall_seconds",
-                                            "eval_return",
-                                            "model_val_loss",
-                                            "policy_steps",
-                                            "accepted_policy_steps",
-                                            "imagined_return",
-                                            "adapted_imagined_return",
-                                            "kl",
-                                            "collect_seconds",
-                                            "fit_seconds",
-                                            "policy_seconds",
-                                            "eval_seconds"};
 
 uint64_t Revision(const v1::PolicySnapshot& snapshot) { return snapshot.revision(); }
 
@@ -152,11 +137,12 @@ struct PolicyLearner::StepResult {
 absl::StatusOr<std::unique_ptr<PolicyLearner>> PolicyLearner::Create(
     const v1::ExperimentConfig& config, int64_t observation_dim, int64_t action_dim,
     PolicyLearnerOptions options) {
-  for (int c = 0; c < kColumns; ++c) {
-    if (learner::kProgressColumns.size() != kColumns ||
-        learner::kProgressColumns[c] != kColumnNames[c]) {
-      return absl::InternalError("the progress columns of learner/experiment.h changed");
-    }
+  const std::vector<std::string>& columns = learner::kProgressColumns;
+  if (columns.size() != kColumns || columns[kRealSteps] != "real_steps" ||
+      columns[kEvalReturn] != "eval_return" ||
+      columns[kAdaptedImaginedReturn] != "adapted_imagined_return" ||
+      columns[kEvalSeconds] != "eval_seconds") {
+    return absl::InternalError("the progress columns of learner/experiment.h changed");
   }
   MBRL_ASSIGN_OR_RETURN(EpisodePlan plan, EpisodePlan::Create(config));
   for (const std::string& dir : {options.checkpoint_dir, options.progress_dir}) {
