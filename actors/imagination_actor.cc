@@ -238,9 +238,9 @@ void ImaginationActor::Run() {
     metrics_->SetPolicyVersion(policy->version());
     const v1::ImaginationRequest& request = policy->imagination();
     if (!request.one_set_per_revision() && policy->version() != paced_version) {
-      // The first version this actor sees gets a set ahead (the learner steps on it while the
-      // next is made); every later version one set.
-      sets_allowed = paced_version == 0 ? 2 : 1;
+      // One set per version; with a lag allowed, the first version this actor sees gets a set
+      // ahead (the learner steps on it while the next is made).
+      sets_allowed = paced_version == 0 && config_.roles().max_policy_lag() > 0 ? 2 : 1;
       paced_version = policy->version();
     }
     if (policy->finished() ||

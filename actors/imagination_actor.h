@@ -17,8 +17,9 @@
 // config's seed, the actor id, and the policy and model versions (SYNC: one set per revision,
 // so a set made again after a restart is the same set); ASYNC sets follow one another with the
 // newest snapshots, a counter added to the seed, paced to the learner: one set per policy
-// version (two for the first version the actor sees, so that one set is always waiting while
-// the learner steps on the other); a set the learner dropped does not count.  Sets beyond that
+// version (with roles.max_policy_lag > 0, two for the first version the actor sees, so that one
+// set is always waiting while the learner steps on the other); a set the learner dropped does
+// not count.  Sets beyond that
 // would be superseded before the learner could use them, and cost the cores the learners
 // need.
 //
