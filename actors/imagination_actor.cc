@@ -64,9 +64,12 @@ struct ImaginationActor::Imaginer {
                                                           uint64_t counter,
                                                           int64_t* imagined_steps) {
     const v1::ImaginationRequest& request = snapshot.imagination();
+    // SYNC: a function of what the set answers only (how many sets this actor made before
+    // depends on which revisions it happened to see); ASYNC: successive sets differ.
+    const uint64_t salt = request.one_set_per_revision() ? 0 : counter;
     const uint64_t seed = Mix64(Mix64(config.seed() ^ actor_hash) + snapshot.version() * 4 +
                                 (request.adaptation_only() ? 1 : 0)) +
-                          Mix64(model_snapshot.version() + (counter << 20));
+                          Mix64(model_snapshot.version() + (salt << 20));
     at::Generator generator = at::detail::createCPUGenerator(seed);
     learner::ImaginationOptions imagination;
     imagination.horizon = spec.max_episode_steps;

@@ -392,15 +392,15 @@ TEST(LocalTest, SyncRunIsReproducibleForASeed) {
   for (const std::string name : {"sync_a", "sync_b"}) {
     const std::string out = TempDir(name);
     LocalRun run(config, out);
-    // Three iterations are enough to compare; SIGTERM ends the run after them.
-    ASSERT_TRUE(WaitForRows(out, 3)) << run.log();
+    // Four iterations (three of them with adapted policies) to compare; SIGTERM ends the run.
+    ASSERT_TRUE(WaitForRows(out, 4)) << run.log();
     ASSERT_EQ(kill(run.pid(), SIGTERM), 0);
     ASSERT_EQ(run.Wait(absl::Seconds(90)), 0) << run.log();
     runs.push_back(ReadProgress(out));
   }
   const std::set<std::string> timing = {"wall_seconds", "collect_seconds", "fit_seconds",
                                         "policy_seconds", "eval_seconds"};
-  for (size_t i = 0; i < 3; ++i) {
+  for (size_t i = 0; i < 4; ++i) {
     for (const std::string& column : runs[0].header) {
       if (timing.count(column) > 0) continue;
       const double a = runs[0].rows[i].at(column), b = runs[1].rows[i].at(column);
