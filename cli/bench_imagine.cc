@@ -19,7 +19,6 @@ ABSL_FLAG(int64_t, ensemble, 5, "Ensemble members.");
 ABSL_FLAG(std::string, hidden, "512,512,512", "Model hidden layer sizes, comma-separated.");
 ABSL_FLAG(std::string, policy_hidden, "32,32", "Policy hidden layer sizes, comma-separated.");
 ABSL_FLAG(int64_t, batch, 4096, "Trajectories rolled out together.");
-ABSL_FLAG(int, threads, 2, "LibTorch intra-op threads.");
 ABSL_FLAG(std::string, propagation, "fixed",
           "Member per trajectory: fixed (TS-infinity), random_per_step or mean.");
 
@@ -51,7 +50,7 @@ int RunBenchImagine(const std::vector<std::string>& args) {
   options.ensemble = absl::GetFlag(FLAGS_ensemble);
   options.batch = absl::GetFlag(FLAGS_batch);
   options.horizon = absl::GetFlag(FLAGS_horizon);
-  options.threads = absl::GetFlag(FLAGS_threads);
+  options.threads = absl::GetFlag(FLAGS_threads) > 0 ? absl::GetFlag(FLAGS_threads) : 2;
   options.seconds = absl::GetFlag(FLAGS_seconds);
   if (!ParseSizes(absl::GetFlag(FLAGS_hidden), &options.hidden) ||
       !ParseSizes(absl::GetFlag(FLAGS_policy_hidden), &options.policy_hidden)) {

@@ -54,8 +54,8 @@ int RunBenchReplay(const std::vector<std::string>& args) {
     std::cerr << "mbrl bench replay: --chunk_sizes and --shard_counts take integers\n";
     return kExitUsage;
   }
-  return ReportBenchResults("mbrl bench replay", bench::RunReplayBench(options, std::cout), std::cout,
-                            std::cerr);
+  return ReportBenchResults("mbrl bench replay", bench::RunReplayBench(options, std::cout),
+                            std::cout, std::cerr);
 }
 
 }  // namespace

@@ -11,16 +11,14 @@ namespace {
 
 std::vector<mbrl::cli::Subcommand> AllSubcommands() {
   return {
-      mbrl::cli::VersionSubcommand(),
-      mbrl::cli::ConfigCheckSubcommand(),
-      mbrl::cli::EnvListSubcommand(),
-      mbrl::cli::BenchEnvSubcommand(),
-      mbrl::cli::EnvServerSubcommand(),
-      mbrl::cli::PlotSubcommand(),
-      mbrl::cli::ReplaySubcommand(),
-      mbrl::cli::BenchReplaySubcommand(),
-      mbrl::cli::TrainSubcommand(),
-      mbrl::cli::BenchImagineSubcommand(),
+      mbrl::cli::VersionSubcommand(),      mbrl::cli::ConfigCheckSubcommand(),
+      mbrl::cli::EnvListSubcommand(),      mbrl::cli::BenchEnvSubcommand(),
+      mbrl::cli::EnvServerSubcommand(),    mbrl::cli::PlotSubcommand(),
+      mbrl::cli::ReplaySubcommand(),       mbrl::cli::BenchReplaySubcommand(),
+      mbrl::cli::TrainSubcommand(),        mbrl::cli::BenchImagineSubcommand(),
+      mbrl::cli::ModelLearnerSubcommand(), mbrl::cli::PolicyLearnerSubcommand(),
+      mbrl::cli::EnvActorSubcommand(),     mbrl::cli::ImagineSubcommand(),
+      mbrl::cli::LocalSubcommand(),
   };
 }
 

@@ -15,13 +15,6 @@
 #include "common/config.h"
 #include "learner/experiment.h"
 
-ABSL_FLAG(std::optional<uint64_t>, max_real_steps, std::nullopt,
-          "Stop before an iteration could exceed this many real steps (evaluation steps are "
-          "not counted); 0: no limit. Unset: the config's budget.max_real_steps.");
-ABSL_FLAG(std::optional<double>, max_wall_seconds, std::nullopt,
-          "Stop policy steps at this wall time and end after that iteration; 0: no limit. "
-          "Unset: the config's budget.max_wall_seconds.");
-
 namespace mbrl::cli {
 namespace {
 
@@ -41,17 +34,9 @@ int RunTrain(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   v1::ExperimentConfig config = parsed->config();
-  if (absl::GetFlag(FLAGS_seed).has_value()) config.set_seed(*absl::GetFlag(FLAGS_seed));
-  if (absl::GetFlag(FLAGS_max_real_steps).has_value()) {
-    config.mutable_budget()->set_max_real_steps(*absl::GetFlag(FLAGS_max_real_steps));
-  }
-  if (const std::optional<double> seconds = absl::GetFlag(FLAGS_max_wall_seconds);
-      seconds.has_value()) {
-    if (!(*seconds >= 0)) {
-      std::cerr << "mbrl train: --max_wall_seconds must be >= 0\n";
-      return kExitUsage;
-    }
-    config.mutable_budget()->set_max_wall_seconds(*seconds);
+  if (absl::Status status = ApplyRunOverrides(&config); !status.ok()) {
+    std::cerr << "mbrl train: " << status.message() << "\n";
+    return kExitUsage;
   }
 
   const v1::EnvConfig env_config = config.env();

@@ -37,6 +37,13 @@ void StackedAdam::Reset() {
   steps_ = at::zeros({members_}, at::kLong);
 }
 
+std::vector<at::Tensor> StackedAdam::StateTensors() const {
+  std::vector<at::Tensor> state = first_moments_;
+  state.insert(state.end(), second_moments_.begin(), second_moments_.end());
+  state.push_back(steps_);
+  return state;
+}
+
 void StackedAdam::Step(const at::Tensor& active) {
   MBRL_CHECK(active.scalar_type() == at::kBool && active.numel() == members_)
       << "active must be bool [" << members_ << "]";

@@ -37,6 +37,11 @@ class StackedAdam {
   // Adam steps taken by each member (int64 [members]).
   const at::Tensor& steps() const { return steps_; }
 
+  // The optimizer's whole state, for checkpoints: the first moments of every parameter (in
+  // parameter order), then the second moments, then the step counts. These are the live
+  // tensors: copying values into them (without autograd) restores a saved state.
+  std::vector<at::Tensor> StateTensors() const;
+
  private:
   std::vector<at::Tensor> parameters_;
   std::vector<at::Tensor> first_moments_;

@@ -39,16 +39,55 @@ RULES_DIR = os.path.join(RUNFILES, "deploy", "prometheus", "rules")
 NAMESPACE = "mbrl-test"
 DEADLINE_SECONDS = 90
 
+
+def short_config(tmp):
+    """A small MB-MPO Pendulum experiment (written into tmp) that keeps running for minutes."""
+    path = os.path.join(tmp, "short.textproto")
+    with open(path, "w") as f:
+        f.write('name: "metrics_scrape" env { name: "Pendulum" horizon: 50 }\n'
+                "model { ensemble_size: 2 hidden_units: 16 max_epochs: 5 }\n"
+                "policy { hidden_units: 8 }\n"
+                "mbmpo { iterations: 1000 initial_random_steps: 100 meta_batch_size: 2\n"
+                "        imagined_trajectories_per_task: 2 meta_steps_per_iteration: 2 }\n"
+                "evaluation { episodes: 1 }\n"
+                "topology { replay_shards: 1 env_actors: 1 envs_per_actor: 2\n"
+                "           imagination_actors: 1 learner_threads: 1 }\n")
+    return path
+
+
+# An address nothing listens on: a role whose peers are missing must still serve its metrics.
+NO_PEER = "127.0.0.1:1"
+
 # role -> its command line (after `mbrl`) given a scratch directory, a gRPC port and a metrics
 # port. Every role of the roles contract is to be listed here once it exists.
 ROLES = {
     "replay": lambda tmp, port, metrics_port: [
         "replay", f"--data_dir={tmp}/replay", "--shard=0/1", f"--port={port}",
         f"--metrics_port={metrics_port}"],
+    "model-learner": lambda tmp, port, metrics_port: [
+        "model-learner", f"--config={short_config(tmp)}", f"--replay={NO_PEER}",
+        f"--checkpoint_dir={tmp}/checkpoint", f"--port={port}", f"--metrics_port={metrics_port}"],
+    "policy-learner": lambda tmp, port, metrics_port: [
+        "policy-learner", f"--config={short_config(tmp)}", f"--checkpoint_dir={tmp}/checkpoint",
+        f"--port={port}", f"--metrics_port={metrics_port}"],
+    "env-actor": lambda tmp, port, metrics_port: [
+        "env-actor", f"--config={short_config(tmp)}", f"--replay={NO_PEER}",
+        f"--policy_learner={NO_PEER}", f"--port={port}", f"--metrics_port={metrics_port}"],
+    "imagine": lambda tmp, port, metrics_port: [
+        "imagine", f"--config={short_config(tmp)}", f"--replay={NO_PEER}",
+        f"--model_learner={NO_PEER}", f"--policy_learner={NO_PEER}", f"--port={port}",
+        f"--metrics_port={metrics_port}"],
+    "local": lambda tmp, port, metrics_port: [
+        "local", f"--config={short_config(tmp)}", f"--out={tmp}/run",
+        f"--metrics_port={metrics_port}"],
 }
 # role -> a recording rule over its metrics that must return a non-empty result.
 RECORDING_RULE = {
     "replay": "namespace:mbrl_replay_items:sum",
+    "model-learner": "namespace_component:mbrl_iteration_seconds:mean5m",
+    "policy-learner": "namespace_component:mbrl_policy_lag_versions:quantile5m",
+    "env-actor": "namespace_source:mbrl_env_steps:rate1m",
+    "imagine": "namespace_source:mbrl_env_steps:rate1m",
     "local": "namespace_source:mbrl_env_steps:rate1m",
     "contract-fixture": "namespace_source:mbrl_env_steps:rate1m",
 }

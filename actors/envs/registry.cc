@@ -83,6 +83,11 @@ absl::StatusOr<int> MaxEpisodeSteps(const v1::EnvConfig& config) {
   return static_cast<int>(config.horizon());
 }
 
+// An empty remote_address (e.g. a config printed with every default filled in) is native.
+bool IsRemote(const v1::EnvConfig& config) {
+  return config.has_remote_address() && !config.remote_address().empty();
+}
+
 }  // namespace
 
 std::vector<std::string> RegisteredEnvNames() {
@@ -94,7 +99,7 @@ std::vector<std::string> RegisteredEnvNames() {
 
 absl::StatusOr<std::unique_ptr<Env>> MakeEnv(const v1::EnvConfig& config) {
   MBRL_ASSIGN_OR_RETURN(const int max_episode_steps, MaxEpisodeSteps(config));
-  if (config.has_remote_address()) {
+  if (IsRemote(config)) {
     RemoteEnvOptions options;
     options.address = config.remote_address();
     return RemoteEnv::Create(config.name(), max_episode_steps, options);
@@ -106,7 +111,7 @@ absl::StatusOr<std::unique_ptr<Env>> MakeEnv(const v1::EnvConfig& config) {
 absl::StatusOr<std::unique_ptr<VectorEnv>> MakeVectorEnv(const v1::EnvConfig& config,
                                                          const VectorEnvOptions& options) {
   MBRL_ASSIGN_OR_RETURN(const int max_episode_steps, MaxEpisodeSteps(config));
-  if (!config.has_remote_address()) {
+  if (!IsRemote(config)) {
     MBRL_ASSIGN_OR_RETURN(const RegisteredEnv* entry, Find(config.name()));
     if (entry->make_vector_env) return entry->make_vector_env(max_episode_steps, options);
   }

@@ -541,4 +541,42 @@ absl::Status MlpEnsemble::Load(const v1::ModelSnapshot& snapshot) {
   });
 }
 
+std::vector<std::string> MlpEnsemble::OptimizerStateNames() const {
+  std::vector<std::string> names;
+  for (const char* moment : {"adam.m.", "adam.v."}) {
+    for (const std::string& name : names_) names.push_back(moment + name);
+  }
+  names.push_back("adam.steps");
+  return names;
+}
+
+absl::Status MlpEnsemble::SaveTrainingState(v1::ParameterSet* state) const {
+  return CallTorch("MlpEnsemble::SaveTrainingState", [&]() -> absl::Status {
+    state->Clear();
+    MBRL_RETURN_IF_ERROR(
+        WriteParameterSet(OptimizerStateNames(), optimizer_->StateTensors(), state));
+    const std::vector<std::string> generator_name = {"generator"};
+    return WriteParameterSet(generator_name, {generator_.get_state()}, state);
+  });
+}
+
+absl::Status MlpEnsemble::LoadTrainingState(const v1::ParameterSet& state) {
+  return CallTorch("MlpEnsemble::LoadTrainingState", [&]() -> absl::Status {
+    // Decode into scratch tensors first so that an error changes nothing.
+    const std::vector<at::Tensor> live = optimizer_->StateTensors();
+    std::vector<at::Tensor> scratch;
+    for (const at::Tensor& tensor : live) scratch.push_back(at::empty_like(tensor));
+    scratch.push_back(at::empty_like(generator_.get_state()));
+    std::vector<std::string> names = OptimizerStateNames();
+    names.push_back("generator");
+    MBRL_RETURN_IF_ERROR(ReadParameterSet(state, names, scratch));
+    at::Generator restored = generator_.clone();
+    restored.set_state(scratch.back());
+    scratch.pop_back();
+    AssignTensors(scratch, live);
+    generator_ = std::move(restored);
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace mbrl::learner

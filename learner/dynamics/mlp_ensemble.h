@@ -88,6 +88,14 @@ class MlpEnsemble final : public DynamicsModel {
   absl::Status Save(v1::ModelSnapshot* snapshot) const override;
   absl::Status Load(const v1::ModelSnapshot& snapshot) override;
 
+  // The training state Save() leaves out, for checkpoints that resume training exactly: Adam's
+  // moments and step counts ("adam.m.<parameter>", "adam.v.<parameter>", "adam.steps") and the
+  // generator that draws data splits, orders and re-initialisations ("generator"). Load it
+  // after Load(snapshot). INVALID_ARGUMENT if a name, shape or dtype differs from this model's;
+  // nothing changes then.
+  absl::Status SaveTrainingState(v1::ParameterSet* state) const;
+  absl::Status LoadTrainingState(const v1::ParameterSet& state);
+
   // The raw network output for normalized inputs x [K, rows, obs_dim + act_dim]:
   // [K, rows, obs_dim] (deterministic) or [K, rows, 2 * obs_dim] (mean ++ raw log-variance),
   // member k computing row block k. Differentiable in parameters(). For tests and tools.
@@ -126,6 +134,8 @@ class MlpEnsemble final : public DynamicsModel {
                             const at::Tensor& index) const;
   void RefreshPredictionWeights();
   absl::StatusOr<FitReport> FitImpl(const TransitionData& data);
+  // The names of SaveTrainingState's optimizer tensors, in StackedAdam::StateTensors() order.
+  std::vector<std::string> OptimizerStateNames() const;
 
   MlpEnsembleOptions options_;
   at::Generator generator_;

@@ -190,5 +190,47 @@ TEST(MlpEnsembleTest, RejectsBadOptions) {
               ::mbrl::testing::StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// A checkpoint of the snapshot plus the training state resumes training exactly: the next fit
+// of the restored model equals the next fit of the original.
+TEST(MlpEnsembleTest, TrainingStateResumesTrainingExactly) {
+  MBRL_ASSERT_OK_AND_ASSIGN(auto model, MlpEnsemble::Create(SmallOptions(), 5));
+  MBRL_ASSERT_OK(model->Fit(LinearData(300, 0.1, 1)).status());
+  v1::ModelSnapshot snapshot;
+  v1::ParameterSet state;
+  MBRL_ASSERT_OK(model->Save(&snapshot));
+  MBRL_ASSERT_OK(model->SaveTrainingState(&state));
+  EXPECT_EQ(state.tensors_size(), 2 * static_cast<int>(model->parameters().size()) + 2);
+
+  MBRL_ASSERT_OK_AND_ASSIGN(auto restored, MlpEnsemble::Create(SmallOptions(), 99));
+  MBRL_ASSERT_OK(restored->Load(snapshot));
+  MBRL_ASSERT_OK(restored->LoadTrainingState(state));
+  const TransitionData more = LinearData(400, 0.1, 2);
+  MBRL_ASSERT_OK_AND_ASSIGN(FitReport a, model->Fit(more));
+  MBRL_ASSERT_OK_AND_ASSIGN(FitReport b, restored->Fit(more));
+  EXPECT_EQ(a.validation_loss, b.validation_loss);
+  EXPECT_EQ(a.epochs, b.epochs);
+  for (size_t i = 0; i < model->parameters().size(); ++i) {
+    EXPECT_TRUE(at::equal(model->parameters()[i], restored->parameters()[i]))
+        << model->parameter_names()[i];
+  }
+}
+
+TEST(MlpEnsembleTest, BadTrainingStateChangesNothing) {
+  MBRL_ASSERT_OK_AND_ASSIGN(auto model, MlpEnsemble::Create(SmallOptions(), 5));
+  MBRL_ASSERT_OK(model->Fit(LinearData(300, 0.1, 1)).status());
+  v1::ParameterSet state;
+  MBRL_ASSERT_OK(model->SaveTrainingState(&state));
+  v1::ParameterSet wrong = state;
+  wrong.mutable_tensors(0)->set_name("adam.m.unknown");
+  EXPECT_THAT(model->LoadTrainingState(wrong),
+              ::mbrl::testing::StatusIs(absl::StatusCode::kInvalidArgument));
+  v1::ParameterSet missing = state;
+  missing.mutable_tensors()->RemoveLast();
+  EXPECT_FALSE(model->LoadTrainingState(missing).ok());
+  v1::ParameterSet after;
+  MBRL_ASSERT_OK(model->SaveTrainingState(&after));
+  EXPECT_EQ(after.SerializeAsString(), state.SerializeAsString());
+}
+
 }  // namespace
 }  // namespace mbrl::learner

@@ -1,4 +1,5 @@
-// Test helper: fetches the Prometheus text exposition from http://127.0.0.1:PORT/metrics.
+// Fetches the Prometheus text exposition from http://127.0.0.1:PORT/metrics (tests, and `mbrl
+// local`, which serves its children's metrics merged).
 #ifndef MBRL_SERVICES_COMMON_METRICS_SCRAPE_H_
 #define MBRL_SERVICES_COMMON_METRICS_SCRAPE_H_
 
