@@ -159,6 +159,22 @@ def http_get(url, timeout=5):
         return response.status, response.read().decode()
 
 
+def contract_metrics(role):
+    """The contract's metrics that `role` must export (`local` and the fixture: all of them)."""
+    return [m for m in METRICS.values()
+            if role in m.roles or role in ("local", "contract-fixture")]
+
+
+def serves_metrics(reply, role):
+    """Whether an HTTP (status, body) reply of `role`'s /metrics is complete enough to check:
+    a 200, and for `local` a # TYPE line of every contract family."""
+    status, text = reply
+    if status != 200 or role != "local":
+        return status == 200
+    types = set(re.findall(r"^# TYPE (\S+) ", text, re.MULTILINE))
+    return all(m.name in types for m in contract_metrics(role))
+
+
 def wait_until(what, predicate, process=None, deadline=DEADLINE_SECONDS):
     """Polls `predicate` (bounded by `deadline` seconds); fails if `process` exits meanwhile."""
     end = time.monotonic() + deadline
@@ -269,8 +285,10 @@ class MetricsScrapeTest(unittest.TestCase):
                                        cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
             cls.processes.append(process)
             cls.targets[role] = f"127.0.0.1:{metrics_port}"
-            wait_until(f"{role} serves /metrics",
-                       lambda: http_get(f"http://{cls.targets[role]}/metrics")[0] == 200, process)
+            # `mbrl local` serves /metrics at once, but its children's families appear only as
+            # each child comes up: wait for all of them (the other roles: for an answer).
+            wait_until(f"{role} serves its metrics", lambda: serves_metrics(
+                http_get(f"http://{cls.targets[role]}/metrics"), role), process)
             cls.grpc_addresses[role] = f"127.0.0.1:{grpc_port}"
         cls.prometheus = cls.start_prometheus()
         # The work starts once Prometheus has scraped each role, so that rates see it happen.
@@ -342,9 +360,7 @@ class MetricsScrapeTest(unittest.TestCase):
                                         capture_output=True, text=True)
                 self.assertEqual(result.returncode, 0, f"{role}: {result.stdout}{result.stderr}")
                 types = dict(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.MULTILINE))
-                expected = [m for m in METRICS.values()
-                            if role in m.roles or role in ("local", "contract-fixture")]
-                for metric in expected:
+                for metric in contract_metrics(role):
                     self.assertEqual(types.get(metric.name), metric.type,
                                      f"{role} must export {metric.name} as a {metric.type}")
                     for label, values in metric.labels.items():

@@ -570,7 +570,9 @@ absl::Status MlpEnsemble::LoadTrainingState(const v1::ParameterSet& state) {
     std::vector<std::string> names = OptimizerStateNames();
     names.push_back("generator");
     MBRL_RETURN_IF_ERROR(ReadParameterSet(state, names, scratch));
-    at::Generator restored = generator_.clone();
+    // A fresh generator, not generator_.clone(): LibTorch 1.13's GeneratorImpl::clone() takes
+    // one reference too many, so the clone is never freed (LeakSanitizer sees it).
+    at::Generator restored = at::detail::createCPUGenerator();
     restored.set_state(scratch.back());
     scratch.pop_back();
     AssignTensors(scratch, live);
