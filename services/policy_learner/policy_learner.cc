@@ -680,9 +680,14 @@ bool PolicyLearner::SetIsUsableLocked(const SampleSet& set) const {
   const v1::PolicySnapshot& snapshot = state_.snapshot();
   const uint64_t version = snapshot.version();
   const uint64_t iteration = snapshot.iteration();
+  // SYNC models: in an uninterrupted run the model has exactly `iteration` complete iterations
+  // while adapting and `iteration + 1` while improving (the next iteration's episodes are not
+  // released before). A learner restored from a checkpoint taken before its last release finds
+  // that data already in replay and the model fit on it, and no older model will ever come:
+  // so a newer model is accepted (">=", not "==").
   if (state_.stage() == v1::PolicyLearnerCheckpoint::ADAPT) {
     return set.adaptation_only() && set.policy_version == version &&
-           set.model_complete_iterations == iteration;
+           set.model_complete_iterations >= iteration;
   }
   if (state_.stage() != v1::PolicyLearnerCheckpoint::IMPROVE) return false;
   if (mbmpo_ && set.adaptation_only()) return false;
@@ -693,7 +698,7 @@ bool PolicyLearner::SetIsUsableLocked(const SampleSet& set) const {
     return set.model_complete_iterations >= 1 &&
            version - set.policy_version <= config_.roles().max_policy_lag();
   }
-  return set.policy_version == version && set.model_complete_iterations == iteration + 1;
+  return set.policy_version == version && set.model_complete_iterations >= iteration + 1;
 }
 
 std::vector<std::unique_ptr<PolicyLearner::SampleSet>> PolicyLearner::TakeUsableSetsLocked() {
