@@ -159,6 +159,16 @@ def http_get(url, timeout=5):
         return response.status, response.read().decode()
 
 
+def logs_of(workdir):
+    """The last lines of every log under `workdir` (a role's, and `mbrl local`'s children's)."""
+    parts = []
+    for path in sorted(glob.glob(os.path.join(workdir, "**", "*.txt"), recursive=True) +
+                       glob.glob(os.path.join(workdir, "**", "*.log"), recursive=True)):
+        with open(path, errors="replace") as f:
+            parts.append(f"==== {path}\n" + "".join(f.readlines()[-20:]))
+    return "\n".join(parts)
+
+
 def contract_metrics(role):
     """The contract's metrics that `role` must export (`local` and the fixture: all of them)."""
     return [m for m in METRICS.values()
@@ -287,8 +297,11 @@ class MetricsScrapeTest(unittest.TestCase):
             cls.targets[role] = f"127.0.0.1:{metrics_port}"
             # `mbrl local` serves /metrics at once, but its children's families appear only as
             # each child comes up: wait for all of them (the other roles: for an answer).
-            wait_until(f"{role} serves its metrics", lambda: serves_metrics(
-                http_get(f"http://{cls.targets[role]}/metrics"), role), process)
+            try:
+                wait_until(f"{role} serves its metrics", lambda: serves_metrics(
+                    http_get(f"http://{cls.targets[role]}/metrics"), role), process)
+            except AssertionError as error:
+                raise AssertionError(f"{error}\n{logs_of(workdir)}") from None
             cls.grpc_addresses[role] = f"127.0.0.1:{grpc_port}"
         cls.prometheus = cls.start_prometheus()
         # The work starts once Prometheus has scraped each role, so that rates see it happen.

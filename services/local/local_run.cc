@@ -11,6 +11,8 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <random>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -32,24 +34,33 @@
 namespace mbrl::local {
 namespace {
 
-// A free loopback TCP port (the child binds it a moment later; on loopback nothing else
-// competes for it in practice, and a collision fails the child's start loudly).
-absl::StatusOr<int> FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::ErrnoToStatus(errno, "socket");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    const int error = errno;
+// A free loopback TCP port for a child, which binds it a moment later. Ports are drawn from
+// [20000, 32768), below Linux's default ephemeral range (32768-60999): bind(0) would hand out a
+// port of that range, which any outgoing connection on the machine may take as its local port
+// before the child binds it (a child that cannot bind crashes, and the supervisor gives up).
+// `taken` holds this run's ports, so no two children share one.
+absl::StatusOr<int> FreePort(std::set<int>& taken) {
+  static std::mt19937 random{std::random_device{}()};
+  std::uniform_int_distribution<int> draw(20000, 32767);
+  int error = 0;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int port = draw(random);
+    if (taken.count(port) > 0) continue;
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return absl::ErrnoToStatus(errno, "socket");
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    const bool bound = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+    error = errno;
     close(fd);
-    return absl::ErrnoToStatus(error, "bind");
+    if (bound) {
+      taken.insert(port);
+      return port;
+    }
   }
-  close(fd);
-  return ntohs(address.sin_port);
+  return absl::ErrnoToStatus(error, "no free loopback port in [20000, 32768) after 200 tries");
 }
 
 struct Role {
@@ -126,6 +137,7 @@ absl::StatusOr<LocalSummary> RunLocal(const LocalOptions& options) {
   const v1::TopologyConfig& topology = config.topology();
   const bool metrics = options.metrics_port >= 0;
   std::vector<Role> roles;
+  std::set<int> ports_taken;
   auto add = [&](std::string name, std::vector<std::string> args, bool serves) -> absl::Status {
     Role role;
     role.spec.name = name;
@@ -133,12 +145,12 @@ absl::StatusOr<LocalSummary> RunLocal(const LocalOptions& options) {
     role.spec.argv = {options.binary};
     for (std::string& arg : args) role.spec.argv.push_back(std::move(arg));
     if (serves) {
-      MBRL_ASSIGN_OR_RETURN(role.grpc_port, FreePort());
+      MBRL_ASSIGN_OR_RETURN(role.grpc_port, FreePort(ports_taken));
     }
     role.spec.argv.push_back("--bind=127.0.0.1");
     role.spec.argv.push_back(absl::StrCat("--port=", role.grpc_port));
     if (metrics) {
-      MBRL_ASSIGN_OR_RETURN(role.metrics_port, FreePort());
+      MBRL_ASSIGN_OR_RETURN(role.metrics_port, FreePort(ports_taken));
       role.spec.argv.push_back(absl::StrCat("--metrics_port=", role.metrics_port));
     }
     roles.push_back(std::move(role));
