@@ -12,6 +12,7 @@
 #include "actors/imagination_actor.h"
 #include "common/config.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/test_config.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
 #include "services/common/channel.h"
@@ -31,7 +32,7 @@ constexpr int64_t kObs = 3;
 constexpr int64_t kAct = 1;
 
 v1::ExperimentConfig Config(const std::string& schedule) {
-  absl::StatusOr<ParsedConfig> parsed = ParseExperimentConfig(
+  return testing::EffectiveTestConfig(
       absl::StrCat("schedule: ", schedule,
                    " seed: 5 env { name: 'Pendulum' horizon: 25 } "
                    "model { ensemble_size: 2 hidden_units: 16 max_epochs: 5 } "
@@ -39,12 +40,7 @@ v1::ExperimentConfig Config(const std::string& schedule) {
                    "mbmpo { iterations: 3 initial_random_steps: 50 meta_batch_size: 2 "
                    "        imagined_trajectories_per_task: 3 meta_steps_per_iteration: 2 } "
                    "evaluation { episodes: 2 } topology { envs_per_actor: 3 } "
-                   "roles { work_lease_seconds: 30 }"),
-      "test");
-  EXPECT_THAT(parsed, IsOk());
-  v1::ExperimentConfig config = parsed->config();
-  FillDefaults(&config);
-  return config;
+                   "roles { work_lease_seconds: 30 }"));
 }
 
 // Every role of an experiment as objects in this process.

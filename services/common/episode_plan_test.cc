@@ -4,17 +4,14 @@
 
 #include "common/config.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/test_config.h"
 #include "gtest/gtest.h"
 
 namespace mbrl {
 namespace {
 
 v1::ExperimentConfig Config(const std::string& text) {
-  absl::StatusOr<ParsedConfig> parsed = ParseExperimentConfig(text, "test");
-  EXPECT_TRUE(parsed.ok()) << parsed.status();
-  v1::ExperimentConfig config = parsed->config();
-  FillDefaults(&config);
-  return config;
+  return testing::EffectiveTestConfig(text);
 }
 
 TEST(EpisodePlanTest, MbmpoIterationsAndTasks) {

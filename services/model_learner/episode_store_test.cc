@@ -7,6 +7,7 @@
 #include "common/config.h"
 #include "common/tensor_proto.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/test_config.h"
 #include "gtest/gtest.h"
 
 namespace mbrl::model_learner {
@@ -19,13 +20,9 @@ constexpr int kAct = 1;
 
 EpisodePlan Plan() {
   // Horizon 3; iteration 0: 2 random episodes; later iterations: 2 tasks x 1 episode.
-  absl::StatusOr<ParsedConfig> parsed = ParseExperimentConfig(
+  return *EpisodePlan::Create(testing::EffectiveTestConfig(
       "env { horizon: 3 } model { ensemble_size: 1 } mbmpo { iterations: 3 "
-      "initial_random_steps: 6 meta_batch_size: 2 }",
-      "test");
-  v1::ExperimentConfig config = parsed->config();
-  FillDefaults(&config);
-  return *EpisodePlan::Create(config);
+      "initial_random_steps: 6 meta_batch_size: 2 }"));
 }
 
 // `rows` transitions of episode `id` whose observation is (value, step) and action value;

@@ -6,6 +6,7 @@
 
 #include "common/config.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/test_config.h"
 #include "gtest/gtest.h"
 #include "services/common/channel.h"
 #include "services/common/episode_plan.h"
@@ -25,15 +26,10 @@ constexpr int kAct = 1;
 constexpr int kHorizon = 10;
 
 v1::ExperimentConfig Config(const std::string& schedule) {
-  absl::StatusOr<ParsedConfig> parsed = ParseExperimentConfig(
+  return testing::EffectiveTestConfig(
       absl::StrCat("schedule: ", schedule, " env { horizon: 10 } ",
                    "model { ensemble_size: 2 hidden_units: 16 batch_size: 16 max_epochs: 5 } "
-                   "mbmpo { iterations: 4 initial_random_steps: 20 meta_batch_size: 2 }"),
-      "test");
-  EXPECT_THAT(parsed, IsOk());
-  v1::ExperimentConfig config = parsed->config();
-  FillDefaults(&config);
-  return config;
+                   "mbmpo { iterations: 4 initial_random_steps: 20 meta_batch_size: 2 }"));
 }
 
 class ModelLearnerTest : public ::testing::Test {

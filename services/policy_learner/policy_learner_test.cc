@@ -18,6 +18,7 @@
 #include "common/config.h"
 #include "common/status_macros.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/test_config.h"
 #include "gtest/gtest.h"
 #include "learner/parameters.h"
 #include "learner/policy/gaussian_mlp.h"
@@ -38,17 +39,12 @@ constexpr int64_t kHorizon = 20;
 constexpr int64_t kTasks = 2;
 
 v1::ExperimentConfig Config() {
-  absl::StatusOr<ParsedConfig> parsed = ParseExperimentConfig(
+  return testing::EffectiveTestConfig(
       "env { name: 'Pendulum' horizon: 20 } "
       "model { ensemble_size: 2 hidden_units: 16 } policy { hidden_units: 8 } "
       "mbmpo { iterations: 2 initial_random_steps: 40 meta_batch_size: 2 "
       "        imagined_trajectories_per_task: 3 meta_steps_per_iteration: 1 } "
-      "evaluation { episodes: 2 } topology { envs_per_actor: 10 }",
-      "test");
-  EXPECT_THAT(parsed, IsOk());
-  v1::ExperimentConfig config = parsed->config();
-  FillDefaults(&config);
-  return config;
+      "evaluation { episodes: 2 } topology { envs_per_actor: 10 }");
 }
 
 // Random rollouts of the right shapes (finite, full length).

@@ -1,6 +1,7 @@
 #include "services/policy_learner/work_queue.h"
 
 #include "common/config.h"
+#include "common/testing/test_config.h"
 #include "gtest/gtest.h"
 
 namespace mbrl::policy_learner {
@@ -8,14 +9,9 @@ namespace {
 
 EpisodePlan Plan() {
   // Iteration 0: 3 random episodes; then 4 episodes per iteration; 3 iterations: 11 episodes.
-  v1::ExperimentConfig config =
-      ParseExperimentConfig(
-          "env { horizon: 10 } model { ensemble_size: 1 } mbmpo { iterations: 3 "
-          "initial_random_steps: 30 meta_batch_size: 4 }",
-          "test")
-          ->config();
-  FillDefaults(&config);
-  return *EpisodePlan::Create(config);
+  return *EpisodePlan::Create(testing::EffectiveTestConfig(
+      "env { horizon: 10 } model { ensemble_size: 1 } mbmpo { iterations: 3 "
+      "initial_random_steps: 30 meta_batch_size: 4 }"));
 }
 
 const absl::Time kNow = absl::FromUnixSeconds(1000);
