@@ -260,12 +260,21 @@ at::Tensor MlpEnsemble::ValidationLoss(const at::Tensor& inputs, const at::Tenso
 }
 
 absl::StatusOr<FitReport> MlpEnsemble::Fit(const TransitionData& data) {
-  MBRL_RETURN_IF_ERROR(ValidateTransitions(data, options_.observation_dim, options_.action_dim,
-                                           /*min_rows=*/2));
-  return CallTorch("MlpEnsemble::Fit", [&] { return FitImpl(data); });
+  return FitForEpochs(data, options_.max_epochs);
 }
 
-absl::StatusOr<FitReport> MlpEnsemble::FitImpl(const TransitionData& data) {
+absl::StatusOr<FitReport> MlpEnsemble::FitForEpochs(const TransitionData& data,
+                                                    int64_t max_epochs) {
+  if (max_epochs < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("MlpEnsemble::FitForEpochs: max_epochs must be >= 1, got ", max_epochs));
+  }
+  MBRL_RETURN_IF_ERROR(ValidateTransitions(data, options_.observation_dim, options_.action_dim,
+                                           /*min_rows=*/2));
+  return CallTorch("MlpEnsemble::Fit", [&] { return FitImpl(data, max_epochs); });
+}
+
+absl::StatusOr<FitReport> MlpEnsemble::FitImpl(const TransitionData& data, int64_t max_epochs) {
   const int64_t k = options_.ensemble_size;
   const int64_t n = data.size();
   const int64_t obs_dim = options_.observation_dim;
@@ -298,7 +307,7 @@ absl::StatusOr<FitReport> MlpEnsemble::FitImpl(const TransitionData& data) {
   if (options_.early_stopping == Config::PATIENCE) best_parameters = CloneDetached(parameters_);
   int64_t epochs_without_improvement = 0;
 
-  for (int64_t epoch = 0; epoch < options_.max_epochs; ++epoch) {
+  for (int64_t epoch = 0; epoch < max_epochs; ++epoch) {
     const at::Tensor order = at::argsort(at::rand({k, train_rows}, generator_), /*dim=*/int64_t{1},
                                          /*descending=*/false);
     const at::Tensor epoch_index = train_index.gather(1, order);

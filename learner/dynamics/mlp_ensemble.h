@@ -80,6 +80,11 @@ class MlpEnsemble final : public DynamicsModel {
   std::vector<int64_t> elites() const override { return elites_; }
 
   absl::StatusOr<FitReport> Fit(const TransitionData& data) override;
+  // Fit for at most `max_epochs` epochs (>= 1) instead of options().max_epochs, warm-started
+  // like every Fit: what a learner that trains continuously and publishes often calls. A
+  // member that ran fewer epochs than `max_epochs` (FitReport::epochs) was stopped by the
+  // early-stopping rule.
+  absl::StatusOr<FitReport> FitForEpochs(const TransitionData& data, int64_t max_epochs);
   absl::StatusOr<at::Tensor> PredictGrouped(absl::Span<const int64_t> members,
                                             const at::Tensor& observations,
                                             const at::Tensor& actions,
@@ -133,7 +138,7 @@ class MlpEnsemble final : public DynamicsModel {
   at::Tensor ValidationLoss(const at::Tensor& inputs, const at::Tensor& targets,
                             const at::Tensor& index) const;
   void RefreshPredictionWeights();
-  absl::StatusOr<FitReport> FitImpl(const TransitionData& data);
+  absl::StatusOr<FitReport> FitImpl(const TransitionData& data, int64_t max_epochs);
   // The names of SaveTrainingState's optimizer tensors, in StackedAdam::StateTensors() order.
   std::vector<std::string> OptimizerStateNames() const;
 

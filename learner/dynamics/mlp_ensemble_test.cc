@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <numeric>
 
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -130,6 +131,24 @@ TEST(MlpEnsembleTest, FitLearnsLinearDynamics) {
                                                   test.actions.unsqueeze(0), nullptr));
   const double error = (predicted[0] - test.next_observations).abs().mean().item<double>();
   EXPECT_LT(error, 0.1);
+}
+
+TEST(MlpEnsembleTest, FitForEpochsStopsAtItsOwnLimitAndContinuesWarm) {
+  MlpEnsembleOptions options = SmallOptions();
+  options.max_epochs = 60;
+  options.early_stopping = Config::NONE;
+  MBRL_ASSERT_OK_AND_ASSIGN(auto model, MlpEnsemble::Create(options, 5));
+  const TransitionData data = LinearData(400, 0.0, 3);
+  MBRL_ASSERT_OK_AND_ASSIGN(FitReport first, model->FitForEpochs(data, 10));
+  EXPECT_THAT(first.epochs, ::testing::Each(10));
+  MBRL_ASSERT_OK_AND_ASSIGN(FitReport second, model->FitForEpochs(data, 10));
+  // The second round starts where the first ended: a lower loss than the first round's.
+  const auto mean = [](const std::vector<double>& v) {
+    return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  };
+  EXPECT_LT(mean(second.validation_loss), 0.7 * mean(first.validation_loss));
+  EXPECT_THAT(model->FitForEpochs(data, 0).status(),
+              ::mbrl::testing::StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(MlpEnsembleTest, EarlyStoppingEndsTrainingOnUnlearnableData) {

@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <numeric>
 #include <utility>
@@ -161,8 +162,10 @@ absl::StatusOr<bool> ModelLearner::Step() {
     trained = status_.trained_complete_iterations();
   }
   const bool new_iteration = static_cast<uint64_t>(complete) > trained;
-  const bool fit = async_ ? complete >= 1 && (new_iteration || store_->added() > added_at_last_fit_)
-                          : new_iteration;
+  const bool fit =
+      async_ ? complete >= 1 && (new_iteration || store_->added() > added_at_last_fit_ ||
+                                 RoundsLeftOnData())
+             : new_iteration;
   if (fit) {
     MBRL_RETURN_IF_ERROR(Fit(complete));
     return true;
@@ -186,8 +189,22 @@ absl::Status ModelLearner::Fit(int64_t complete_iterations) {
     }
   }
   const learner::TransitionData data = store_->Data();
+  const bool new_data = store_->added() != added_at_last_fit_;
   added_at_last_fit_ = store_->added();
-  MBRL_ASSIGN_OR_RETURN(learner::FitReport report, model_->Fit(data));
+  // Epochs of this round; 0: a whole fit. ASYNC rounds on unchanged data stop at
+  // model.max_epochs in all.
+  const int64_t per_version = async_ ? config_.roles().model_epochs_per_version() : 0;
+  const int64_t max_epochs = static_cast<int64_t>(config_.model().max_epochs());
+  const int64_t round =
+      per_version == 0 ? 0
+                       : std::max<int64_t>(1, std::min(per_version, new_data
+                                                                        ? max_epochs
+                                                                        : max_epochs - epochs_on_data_));
+  MBRL_ASSIGN_OR_RETURN(learner::FitReport report,
+                        round > 0 ? model_->FitForEpochs(data, round) : model_->Fit(data));
+  const int64_t epochs = *std::max_element(report.epochs.begin(), report.epochs.end());
+  epochs_on_data_ = (new_data ? 0 : epochs_on_data_) + epochs;
+  stopped_on_data_ = round > 0 && epochs < round;
 
   auto snapshot = std::make_shared<v1::ModelSnapshot>();
   MBRL_RETURN_IF_ERROR(model_->Save(snapshot.get()));
@@ -215,10 +232,17 @@ absl::Status ModelLearner::Fit(int64_t complete_iterations) {
   metrics_->SetModelLoss(report.train_loss, Mean(report.validation_loss));
   metrics_->ObserveIterationSeconds(seconds);
   MBRL_LOG(INFO) << "model learner: version " << version << " fit on " << data.size()
-                 << " transitions (" << complete_iterations << " complete iterations) in "
-                 << seconds << " s, validation loss " << Mean(report.validation_loss);
+                 << " transitions (" << complete_iterations << " complete iterations), "
+                 << epochs << " epochs in " << seconds << " s, validation loss "
+                 << Mean(report.validation_loss);
   publisher_.Publish(std::move(snapshot));
   return absl::OkStatus();
+}
+
+bool ModelLearner::RoundsLeftOnData() const {
+  return config_.roles().model_epochs_per_version() > 0 && added_at_last_fit_ > 0 &&
+         !stopped_on_data_ &&
+         epochs_on_data_ < static_cast<int64_t>(config_.model().max_epochs());
 }
 
 absl::Status ModelLearner::WriteCheckpoint(const v1::ModelSnapshot& snapshot) {

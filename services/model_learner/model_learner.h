@@ -92,7 +92,10 @@ class ModelLearner final : public v1::ModelLearner::CallbackService {
   void Run();
   // One pass: scan replay, and fit if the schedule says so. Returns whether it fitted.
   absl::StatusOr<bool> Step();
+  // A whole fit (SYNC), or one round of roles.model_epochs_per_version epochs (ASYNC).
   absl::Status Fit(int64_t complete_iterations);
+  // ASYNC: whether unchanged data still deserves another round.
+  bool RoundsLeftOnData() const;
   absl::Status WriteCheckpoint(const v1::ModelSnapshot& snapshot);
 
   grpc::ServerWriteReactor<v1::ModelSnapshot>* WatchModel(
@@ -109,6 +112,10 @@ class ModelLearner final : public v1::ModelLearner::CallbackService {
   std::unique_ptr<EpisodeStore> store_;          // training thread only
   std::vector<uint64_t> cursors_;                // training thread only
   uint64_t added_at_last_fit_ = 0;               // training thread only
+  // ASYNC rounds: epochs trained since the data last changed, and whether the last round's
+  // members were all stopped by early stopping (training thread only).
+  int64_t epochs_on_data_ = 0;
+  bool stopped_on_data_ = false;
   SnapshotPublisher<v1::ModelSnapshot> publisher_;
   std::shared_ptr<RoleMetrics> metrics_;
   std::shared_ptr<RpcMetrics> rpc_metrics_;

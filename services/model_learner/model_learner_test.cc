@@ -188,6 +188,48 @@ TEST_F(ModelLearnerTest, AsyncFitsWheneverNewDataArrived) {
   ASSERT_TRUE(learner->Stop(absl::Seconds(30)));
 }
 
+// Waits until the learner has published no new version for `quiet` (at most 60 s).
+uint64_t SettledVersion(const ModelLearner& learner, absl::Duration quiet) {
+  uint64_t version = learner.GetStatus().version();
+  absl::Time changed = absl::Now();
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (absl::Now() - changed < quiet && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+    if (const uint64_t now = learner.GetStatus().version(); now != version) {
+      version = now;
+      changed = absl::Now();
+    }
+  }
+  return version;
+}
+
+TEST_F(ModelLearnerTest, AsyncTrainsInRoundsUpToMaxEpochsOnUnchangedData) {
+  writer_ = Client();
+  // 7 epochs in rounds of 2: versions after 2, 4, 6 and 7 epochs, then idle until new data.
+  v1::ExperimentConfig config = Config("ASYNC");
+  config.mutable_model()->set_max_epochs(7);
+  config.mutable_model()->set_early_stopping(v1::DynamicsModelConfig::NONE);
+  config.mutable_roles()->set_model_epochs_per_version(2);
+  const EpisodePlan plan = *EpisodePlan::Create(config);
+  auto learner = Learner(config);
+  InsertEpisodes(plan, 0, 2);
+  learner->Start();
+  EXPECT_EQ(SettledVersion(*learner, absl::Seconds(1)), 4u);
+  // New data starts a new round (and a new budget of max_epochs).
+  InsertEpisodes(plan, 2, 1);
+  EXPECT_EQ(SettledVersion(*learner, absl::Seconds(1)), 8u);
+  EXPECT_EQ(learner->GetStatus().trained_on_transitions(), 30u);
+  ASSERT_TRUE(learner->Stop(absl::Seconds(30)));
+
+  // 0: whole fits, one version per data change.
+  config.mutable_roles()->set_model_epochs_per_version(0);
+  checkpoint_dir_ += "_whole";
+  auto whole = Learner(config);
+  whole->Start();
+  EXPECT_EQ(SettledVersion(*whole, absl::Seconds(1)), 1u);
+  ASSERT_TRUE(whole->Stop(absl::Seconds(30)));
+}
+
 TEST_F(ModelLearnerTest, CorruptCheckpointIsAnError) {
   ASSERT_EQ(system(("mkdir -p " + checkpoint_dir_ + " && echo garbage > " + checkpoint_dir_ +
                     "/model_learner.binpb")
