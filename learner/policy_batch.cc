@@ -60,6 +60,9 @@ absl::StatusOr<PolicyBatch> MakePolicyBatch(const Policy& policy,
     const DiagGaussian old = policy.Distribution(params, batch.observations);
     batch.old_distribution = {old.mean.detach(), old.log_std.detach()};
     batch.old_log_prob = batch.old_distribution.LogProb(batch.actions);
+    if (rollouts.behavior_log_probs.defined()) {
+      batch.behavior_log_prob = rollouts.behavior_log_probs.reshape({tasks, slots}) * batch.mask;
+    }
     return batch;
   });
 }
@@ -73,7 +76,7 @@ at::Tensor SurrogateObjective(const Policy& policy, absl::Span<const at::Tensor>
   const at::Tensor log_prob =
       policy.Distribution(params, batch.observations).LogProb(batch.actions);
   // Masking the log-ratio (not the ratio) keeps padding slots at ratio 1, never inf * 0.
-  const at::Tensor ratio = at::exp((log_prob - batch.old_log_prob) * batch.mask);
+  const at::Tensor ratio = at::exp((log_prob - batch.sampling_log_prob()) * batch.mask);
   return TaskMean(ratio * batch.advantages, batch.mask).mean();
 }
 
@@ -81,7 +84,19 @@ at::Tensor PolicyGradientObjective(const Policy& policy, absl::Span<const at::Te
                                    const PolicyBatch& batch) {
   const at::Tensor log_prob =
       policy.Distribution(params, batch.observations).LogProb(batch.actions);
-  return TaskMean(log_prob * batch.advantages, batch.mask);
+  if (!batch.behavior_log_prob.defined()) {
+    return TaskMean(log_prob * batch.advantages, batch.mask);
+  }
+  const at::Tensor weight = at::exp((log_prob.detach() - batch.behavior_log_prob) * batch.mask);
+  return TaskMean(weight * log_prob * batch.advantages, batch.mask);
+}
+
+at::Tensor ActionLogProbs(const Policy& policy, absl::Span<const at::Tensor> params,
+                          const Rollouts& rollouts) {
+  at::NoGradGuard no_grad;
+  const at::Tensor observations = rollouts.observations.narrow(1, 0, rollouts.horizon());
+  return policy.Distribution(params, observations).LogProb(rollouts.actions).detach() *
+         rollouts.StepMask();
 }
 
 at::Tensor MeanKl(const Policy& policy, absl::Span<const at::Tensor> params,

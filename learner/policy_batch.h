@@ -32,9 +32,18 @@ struct PolicyBatch {
   at::Tensor actions;       // float32 [T, M, act_dim]
   at::Tensor advantages;    // float32 [T, M], 0 in padding
   at::Tensor mask;          // float32 [T, M]
-  // Under the parameters the rollouts were sampled with (no autograd history).
+  // Under the parameters the batch was built for (no autograd history): the trust region's
+  // centre, and the sampling policy unless behavior_log_prob is defined.
   DiagGaussian old_distribution;  // mean [T, M, act_dim]; log_std broadcastable
   at::Tensor old_log_prob;        // float32 [T, M]
+  // Stale samples only (Rollouts::behavior_log_probs): log pi_behavior(a|s) of the policy that
+  // sampled them, float32 [T, M], 0 in padding; undefined when that is old_distribution.
+  at::Tensor behavior_log_prob;
+
+  // The denominator of importance ratios: behavior_log_prob if defined, else old_log_prob.
+  const at::Tensor& sampling_log_prob() const {
+    return behavior_log_prob.defined() ? behavior_log_prob : old_log_prob;
+  }
 
   int64_t tasks() const { return mask.size(0); }
 };
@@ -52,15 +61,23 @@ absl::StatusOr<PolicyBatch> MakePolicyBatch(const Policy& policy,
 // Mean of `values` [T, M] over each task's valid slots: [T].
 at::Tensor TaskMean(const at::Tensor& values, const at::Tensor& mask);
 
-// The importance-sampled surrogate mean_T TaskMean(pi(a|s) / pi_old(a|s) * A), a scalar to
-// maximize. Its gradient at params == old params is the policy gradient.
+// The importance-sampled surrogate mean_T TaskMean(pi(a|s) / pi_sampling(a|s) * A), a scalar
+// to maximize (pi_sampling: batch.sampling_log_prob()). Its gradient at params == the sampling
+// parameters is the policy gradient; with stale samples it is the importance-sampled one.
 at::Tensor SurrogateObjective(const Policy& policy, absl::Span<const at::Tensor> params,
                               const PolicyBatch& batch);
 
 // The vanilla policy-gradient objective per task, TaskMean(log pi(a|s) * A): [T]. MB-MPO's inner
-// step ascends it (theta'_k = theta + alpha * grad J_k).
+// step ascends it (theta'_k = theta + alpha * grad J_k). With stale samples (behavior_log_prob
+// defined) each term is weighted by the importance ratio pi(a|s) / pi_behavior(a|s), held
+// constant, so the gradient is the importance-sampled policy gradient.
 at::Tensor PolicyGradientObjective(const Policy& policy, absl::Span<const at::Tensor> params,
                                    const PolicyBatch& batch);
+
+// log pi_params(a|s) of every step of `rollouts`: float32 [N, H], 0 in padding (no autograd
+// history), what Rollouts::behavior_log_probs holds. `params` is one policy.
+at::Tensor ActionLogProbs(const Policy& policy, absl::Span<const at::Tensor> params,
+                          const Rollouts& rollouts);
 
 // mean_T TaskMean(KL(pi_old(.|s) || pi_params(.|s))), a scalar.
 at::Tensor MeanKl(const Policy& policy, absl::Span<const at::Tensor> params,

@@ -65,6 +65,47 @@ TEST(PolicyBatchTest, SurrogateMatchesThePolicyGradientAtTheOldPolicy) {
   EXPECT_TRUE(at::allclose(g1, g2, 1e-5, 1e-6));
 }
 
+// Samples of an older policy theta_b, used by theta: the surrogate's ratio is against theta_b,
+// and the inner objective's gradient is the importance-sampled policy gradient.
+TEST(PolicyBatchTest, StaleSamplesAreImportanceCorrected) {
+  auto policy = MakePolicy();
+  const std::vector<at::Tensor>& theta = policy->parameters();
+  std::vector<at::Tensor> behavior = CloneDetached(theta);
+  {
+    at::NoGradGuard no_grad;
+    for (at::Tensor& p : behavior) p.add_(at::randn(p.sizes()) * 0.1);
+  }
+  Rollouts stale = Example();
+  stale.behavior_log_probs = ActionLogProbs(*policy, behavior, stale);
+  EXPECT_TRUE(stale.behavior_log_probs[1].narrow(0, 2, 2).eq(0).all().item<bool>());  // padding
+  MBRL_ASSERT_OK_AND_ASSIGN(PolicyBatch batch, MakePolicyBatch(*policy, theta, stale, 2, {}));
+
+  // By hand: mean over tasks of the masked mean of exp(log pi - log pi_b) * A.
+  const at::Tensor log_prob =
+      policy->Distribution(theta, batch.observations).LogProb(batch.actions).detach();
+  const at::Tensor behavior_log_prob =
+      policy->Distribution(behavior, batch.observations).LogProb(batch.actions).detach();
+  const at::Tensor ratio = at::exp(log_prob - behavior_log_prob);
+  const double expected =
+      ((ratio * batch.advantages * batch.mask).sum(1) / batch.mask.sum(1)).mean().item<double>();
+  EXPECT_NEAR(SurrogateObjective(*policy, theta, batch).item<double>(), expected, 1e-6);
+  EXPECT_GT(std::abs(expected), 1e-3);  // the ratios are not 1
+  // The KL is still measured from theta (the trust region's centre).
+  EXPECT_NEAR(MeanKl(*policy, theta, batch).item<double>(), 0, 1e-7);
+  // Gradient of the weighted inner objective == gradient of the surrogate (both are
+  // mean(ratio * grad log pi * A)).
+  const at::Tensor g1 =
+      Flatten(torch::autograd::grad({SurrogateObjective(*policy, theta, batch)}, theta));
+  const at::Tensor g2 = Flatten(
+      torch::autograd::grad({PolicyGradientObjective(*policy, theta, batch).mean()}, theta));
+  EXPECT_TRUE(at::allclose(g1, g2, 1e-5, 1e-6));
+  // ... and differs from the uncorrected gradient.
+  MBRL_ASSERT_OK_AND_ASSIGN(PolicyBatch plain, MakePolicyBatch(*policy, theta, Example(), 2, {}));
+  const at::Tensor g3 = Flatten(
+      torch::autograd::grad({PolicyGradientObjective(*policy, theta, plain).mean()}, theta));
+  EXPECT_GT((g1 - g3).abs().max().item<double>(), 1e-4);
+}
+
 TEST(PolicyBatchTest, RejectsBadInput) {
   auto policy = MakePolicy();
   EXPECT_THAT(MakePolicyBatch(*policy, policy->parameters(), Example(), 4, {}),
@@ -72,6 +113,10 @@ TEST(PolicyBatchTest, RejectsBadInput) {
   Rollouts nan = Example();
   nan.observations[0][0][0] = NAN;
   EXPECT_THAT(MakePolicyBatch(*policy, policy->parameters(), nan, 2, {}),
+              ::mbrl::testing::StatusIs(absl::StatusCode::kInvalidArgument));
+  Rollouts bad_behavior = Example();
+  bad_behavior.behavior_log_probs = at::zeros({6, 3});
+  EXPECT_THAT(MakePolicyBatch(*policy, policy->parameters(), bad_behavior, 2, {}),
               ::mbrl::testing::StatusIs(absl::StatusCode::kInvalidArgument));
 }
 

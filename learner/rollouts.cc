@@ -50,6 +50,10 @@ absl::Status ValidateRollouts(const Rollouts& rollouts, int64_t observation_dim,
   MBRL_RETURN_IF_ERROR(CheckShape(rollouts.actions, "actions", at::kFloat, {n, h, action_dim}));
   MBRL_RETURN_IF_ERROR(CheckShape(rollouts.lengths, "lengths", at::kInt, {n}));
   MBRL_RETURN_IF_ERROR(CheckShape(rollouts.terminated, "terminated", at::kBool, {n}));
+  if (rollouts.behavior_log_probs.defined()) {
+    MBRL_RETURN_IF_ERROR(
+        CheckShape(rollouts.behavior_log_probs, "behavior_log_probs", at::kFloat, {n, h}));
+  }
   if (!((rollouts.lengths >= 1) & (rollouts.lengths <= h)).all().item<bool>()) {
     return absl::InvalidArgumentError(absl::StrCat("lengths: every entry must be in [1, ", h, "]"));
   }
@@ -87,24 +91,35 @@ absl::StatusOr<Rollouts> RolloutsFromProto(const v1::RolloutBatch& batch, int64_
 }
 
 Rollouts SliceRollouts(const Rollouts& rollouts, int64_t start, int64_t count) {
-  return {rollouts.observations.narrow(0, start, count), rollouts.actions.narrow(0, start, count),
-          rollouts.rewards.narrow(0, start, count), rollouts.lengths.narrow(0, start, count),
-          rollouts.terminated.narrow(0, start, count)};
+  Rollouts slice{rollouts.observations.narrow(0, start, count),
+                 rollouts.actions.narrow(0, start, count), rollouts.rewards.narrow(0, start, count),
+                 rollouts.lengths.narrow(0, start, count),
+                 rollouts.terminated.narrow(0, start, count)};
+  if (rollouts.behavior_log_probs.defined()) {
+    slice.behavior_log_probs = rollouts.behavior_log_probs.narrow(0, start, count);
+  }
+  return slice;
 }
 
 Rollouts ConcatRollouts(absl::Span<const Rollouts> parts) {
   MBRL_CHECK(!parts.empty()) << "ConcatRollouts of nothing";
-  std::vector<at::Tensor> observations, actions, rewards, lengths, terminated;
+  std::vector<at::Tensor> observations, actions, rewards, lengths, terminated, behavior;
+  const bool with_behavior = parts[0].behavior_log_probs.defined();
   for (const Rollouts& part : parts) {
     MBRL_CHECK(part.horizon() == parts[0].horizon()) << "ConcatRollouts: horizons differ";
+    MBRL_CHECK(part.behavior_log_probs.defined() == with_behavior)
+        << "ConcatRollouts: behavior_log_probs in some parts only";
     observations.push_back(part.observations);
     actions.push_back(part.actions);
     rewards.push_back(part.rewards);
     lengths.push_back(part.lengths);
     terminated.push_back(part.terminated);
+    if (with_behavior) behavior.push_back(part.behavior_log_probs);
   }
-  return {at::cat(observations), at::cat(actions), at::cat(rewards), at::cat(lengths),
-          at::cat(terminated)};
+  Rollouts all{at::cat(observations), at::cat(actions), at::cat(rewards), at::cat(lengths),
+               at::cat(terminated)};
+  if (with_behavior) all.behavior_log_probs = at::cat(behavior);
+  return all;
 }
 
 }  // namespace mbrl::learner

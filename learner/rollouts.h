@@ -25,6 +25,11 @@ struct Rollouts {
   // Steps trajectory n took, in [1, H]; steps >= lengths[n] are padding.
   at::Tensor lengths;     // int32 [N]
   at::Tensor terminated;  // bool [N]: ended by termination (true) or by reaching H (false)
+  // Optional; undefined when the rollouts are used on-policy. The log-probabilities of
+  // `actions` under the policy that sampled them, for a consumer that uses them with a newer
+  // policy (stale samples, importance-corrected in policy_batch.h). Not part of RolloutBatch:
+  // the consumer computes them from the sampling policy it published. 0 in padding.
+  at::Tensor behavior_log_probs;  // float32 [N, H]
 
   int64_t trajectories() const { return rewards.size(0); }
   int64_t horizon() const { return rewards.size(1); }
@@ -47,7 +52,8 @@ absl::StatusOr<Rollouts> RolloutsFromProto(const v1::RolloutBatch& batch, int64_
 
 // Trajectories [start, start + count) (views).
 Rollouts SliceRollouts(const Rollouts& rollouts, int64_t start, int64_t count);
-// The trajectories of all parts in order; every part must have the same horizon (checked).
+// The trajectories of all parts in order; every part must have the same horizon, and either
+// all or none must have behavior_log_probs (checked).
 Rollouts ConcatRollouts(absl::Span<const Rollouts> parts);
 
 }  // namespace mbrl::learner

@@ -77,6 +77,12 @@ TEST(RolloutsTest, SliceAndConcat) {
   const Rollouts joined = ConcatRollouts({SliceRollouts(r, 0, 1), SliceRollouts(r, 1, 2)});
   EXPECT_TRUE(at::equal(joined.observations, r.observations));
   EXPECT_TRUE(at::equal(joined.lengths, r.lengths));
+  EXPECT_FALSE(joined.behavior_log_probs.defined());
+  Rollouts stale = Example();
+  stale.behavior_log_probs = at::randn({stale.trajectories(), stale.horizon()});
+  const Rollouts rejoined =
+      ConcatRollouts({SliceRollouts(stale, 0, 1), SliceRollouts(stale, 1, 2)});
+  EXPECT_TRUE(at::equal(rejoined.behavior_log_probs, stale.behavior_log_probs));
 }
 
 }  // namespace

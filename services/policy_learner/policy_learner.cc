@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <set>
 #include <utility>
@@ -20,6 +21,7 @@
 #include "learner/metrpo.h"
 #include "learner/parameters.h"
 #include "learner/policy/gaussian_mlp.h"
+#include "learner/policy_batch.h"
 #include "learner/rollouts.h"
 #include "learner/torch_errors.h"
 
@@ -109,6 +111,10 @@ struct PolicyLearner::Trainer {
   std::vector<at::Tensor> vote_best;
   std::vector<double> vote_best_returns;
   int64_t vote_last_best_step = 0;
+  // ASYNC with max_policy_lag > 0: theta of the versions stale sets may still come from
+  // (the current one and up to max_policy_lag before it), to importance-correct them. Not
+  // checkpointed: a restored learner drops stale sets of versions from before the restore.
+  std::map<uint64_t, std::vector<at::Tensor>> theta_by_version;
 };
 
 struct PolicyLearner::StepResult {
@@ -853,18 +859,61 @@ void PolicyLearner::ApplyAdaptationLocked(const SampleSet& set) {
                  << set.actor_id << "; collecting iteration " << snapshot.iteration();
 }
 
+absl::Status PolicyLearner::CorrectStaleSets(uint64_t version,
+                                             std::vector<std::unique_ptr<SampleSet>>& sets) {
+  Trainer& trainer = *trainer_;
+  const learner::Policy& policy = *trainer.policy;
+  auto& known = trainer.theta_by_version;
+  if (known.count(version) == 0) known[version] = learner::CloneDetached(policy.parameters());
+  const uint64_t lag = async_ ? config_.roles().max_policy_lag() : 0;
+  while (!known.empty() && known.begin()->first + lag < version) known.erase(known.begin());
+  const bool any_stale = std::any_of(sets.begin(), sets.end(),
+                                     [&](const auto& set) { return set->policy_version != version; });
+  if (!any_stale) return absl::OkStatus();
+  std::vector<std::unique_ptr<SampleSet>> usable;
+  for (auto& set : sets) {
+    if (known.count(set->policy_version) == 0) {
+      MBRL_LOG(WARNING) << "policy learner: dropped a set of version " << set->policy_version
+                        << " from " << set->actor_id
+                        << ": its theta is not known here (made before a restore)";
+      continue;
+    }
+    usable.push_back(std::move(set));
+  }
+  sets = std::move(usable);
+  if (sets.empty()) return absl::UnavailableError("no usable sets after dropping stale ones");
+  // Every set gets behavior log-probs (current ones too: ConcatRollouts needs all or none).
+  return learner::CallTorch("importance correction", [&]() -> absl::Status {
+    for (auto& set : sets) {
+      const std::vector<at::Tensor>& theta = known.at(set->policy_version);
+      for (size_t task = 0; task < set->pre.size(); ++task) {
+        set->pre[task].behavior_log_probs = learner::ActionLogProbs(policy, theta, set->pre[task]);
+        if (set->adaptation_only()) continue;
+        std::vector<at::Tensor> adapted;
+        for (const at::Tensor& t : trainer.templates) adapted.push_back(at::empty_like(t));
+        MBRL_RETURN_IF_ERROR(learner::ReadParameterSet(
+            set->adapted[task], policy.parameter_names(), adapted));
+        set->post[task].behavior_log_probs =
+            learner::ActionLogProbs(policy, adapted, set->post[task]);
+      }
+    }
+    return absl::OkStatus();
+  });
+}
+
 absl::StatusOr<PolicyLearner::StepResult> PolicyLearner::Process(
     const v1::PolicyLearnerCheckpoint& state, std::vector<std::unique_ptr<SampleSet>>& sets) {
   const absl::Time start = absl::Now();
   StepResult result;
   Trainer& trainer = *trainer_;
   const learner::Policy& policy = *trainer.policy;
+  const int64_t steps_done = static_cast<int64_t>(state.iteration_steps());
+  MBRL_RETURN_IF_ERROR(CorrectStaleSets(state.snapshot().version(), sets));
   for (const auto& set : sets) {
     result.set_versions.push_back(set->policy_version);
     result.imagined_steps += set->imagined_steps;
   }
   result.model_validation_loss = sets.front()->model_validation_loss;
-  const int64_t steps_done = static_cast<int64_t>(state.iteration_steps());
 
   if (mbmpo_) {
     const int64_t tasks = plan_.tasks();

@@ -143,6 +143,11 @@ class PolicyLearner final : public v1::PolicyLearner::CallbackService {
   // The sets the current stage can use now (moved out of the queue), or none.
   std::vector<std::unique_ptr<SampleSet>> TakeUsableSetsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool SetIsUsableLocked(const SampleSet& set) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // ASYNC, max_policy_lag > 0: when a set is older than `version`, gives every set's rollouts
+  // the behavior log-probs of the policies that sampled them (theta of its version; post-update:
+  // its theta'_k), so the step importance-corrects them; drops sets whose theta is no longer
+  // known (UNAVAILABLE if none is left). Learner thread only.
+  absl::Status CorrectStaleSets(uint64_t version, std::vector<std::unique_ptr<SampleSet>>& sets);
   // LibTorch work on `sets` (no lock held; learner thread only).
   absl::StatusOr<StepResult> Process(const v1::PolicyLearnerCheckpoint& state,
                                      std::vector<std::unique_ptr<SampleSet>>& sets);

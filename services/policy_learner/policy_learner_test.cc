@@ -274,6 +274,38 @@ TEST_F(PolicyLearnerTest, DropsStaleAndIncompleteSetsAndCountsThem) {
   EXPECT_EQ(learner_->Latest()->version(), version);
 }
 
+TEST_F(PolicyLearnerTest, AsyncStepsOnImportanceCorrectedStaleSetsWithinTheLag) {
+  StopLearner();
+  std::filesystem::remove_all(dir_);
+  config_.set_schedule(v1::ExperimentConfig::ASYNC);
+  config_.mutable_roles()->set_max_policy_lag(1);
+  config_.mutable_mbmpo()->set_meta_steps_per_iteration(5);
+  Start();
+  ASSERT_THAT(Submit(Set(1, 1)), IsOk());
+  ASSERT_TRUE(WaitForVersion(2));
+  // A set of version 1 at version 2: within the lag, corrected with theta_1, stepped on.
+  absl::StatusOr<v1::SubmitImaginedResponse> stale = Submit(Set(1, 1));
+  ASSERT_THAT(stale, IsOk());
+  EXPECT_EQ(stale->accepted_samples(), static_cast<uint64_t>(kTasks));
+  ASSERT_TRUE(WaitForVersion(3));
+  // Two versions behind: dropped.
+  absl::StatusOr<v1::SubmitImaginedResponse> too_old = Submit(Set(1, 1));
+  ASSERT_THAT(too_old, IsOk());
+  EXPECT_EQ(too_old->dropped_stale_samples(), static_cast<uint64_t>(kTasks));
+
+  // Restored, the learner no longer knows theta_2: a set of version 2 is not stepped on, one
+  // of the current version is.
+  StopLearner();
+  Start();
+  const uint64_t version = learner_->Latest()->version();
+  ASSERT_EQ(version, 3u);
+  ASSERT_THAT(Submit(Set(2, 1)), IsOk());
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(learner_->Latest()->version(), version);
+  ASSERT_THAT(Submit(Set(3, 1)), IsOk());
+  EXPECT_TRUE(WaitForVersion(4));
+}
+
 TEST_F(PolicyLearnerTest, StepsEvaluatesAndRestoresItsCheckpointExactly) {
   CollectIteration();
   // A set on a model of the wrong iteration waits in SYNC; the right one is stepped on.
