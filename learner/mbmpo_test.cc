@@ -192,6 +192,25 @@ TEST_F(MbmpoRolloutTest, OuterStepImprovesWithinTheKlBound) {
   EXPECT_LT(report.pre_update_return, 0);
 }
 
+TEST_F(MbmpoRolloutTest, OuterStepWithAFisherSubsampleStillImprovesWithinTheKlBound) {
+  at::Generator starts_generator = at::detail::createCPUGenerator(1);
+  const at::Tensor pre_starts = at::rand({4, 25, 2}, starts_generator) * 2 - 1;
+  const at::Tensor post_starts = at::rand({4, 25, 2}, starts_generator) * 2 - 1;
+  MbmpoOptions options;
+  options.inner_learning_rate = 0.05;
+  options.outer.fisher_stride = 5;
+  MBRL_ASSERT_OK_AND_ASSIGN(
+      MbmpoSamples samples,
+      ImagineMbmpoTasks(model_, {0, 1}, *policy_, functions_, space_, pre_starts, post_starts,
+                        imagination_, options, generator_));
+  MBRL_ASSERT_OK_AND_ASSIGN(MbmpoOuterReport report,
+                            MbmpoOuterStep(*policy_, samples.pre, samples.post, 4, options));
+  ASSERT_TRUE(report.trpo.accepted);
+  EXPECT_GT(report.trpo.surrogate_after, report.trpo.surrogate_before);
+  // The bound is checked on all samples, whatever the curvature was estimated on.
+  EXPECT_LE(report.trpo.kl, options.outer.max_kl * (1 + 1e-4));
+}
+
 TEST_F(MbmpoRolloutTest, OuterStepRejectsMalformedRollouts) {
   const at::Tensor starts = at::zeros({2, 3, 2});
   MBRL_ASSERT_OK_AND_ASSIGN(MbmpoSamples samples,

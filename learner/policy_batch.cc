@@ -67,6 +67,23 @@ absl::StatusOr<PolicyBatch> MakePolicyBatch(const Policy& policy,
   });
 }
 
+PolicyBatch StrideSlots(const PolicyBatch& batch, int64_t stride) {
+  if (stride <= 1) return batch;
+  const auto slots = [stride](const at::Tensor& t) {
+    return t.defined() ? t.slice(/*dim=*/1, 0, t.size(1), stride) : t;
+  };
+  PolicyBatch out;
+  out.observations = slots(batch.observations);
+  out.actions = slots(batch.actions);
+  out.advantages = slots(batch.advantages);
+  out.mask = slots(batch.mask);
+  // log_std is per task or shared ([T, 1, act] or [act]): no slot dimension to stride.
+  out.old_distribution = {slots(batch.old_distribution.mean), batch.old_distribution.log_std};
+  out.old_log_prob = slots(batch.old_log_prob);
+  out.behavior_log_prob = slots(batch.behavior_log_prob);
+  return out;
+}
+
 at::Tensor TaskMean(const at::Tensor& values, const at::Tensor& mask) {
   return (values * mask).sum(1) / mask.sum(1).clamp_min(1);
 }

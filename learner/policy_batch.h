@@ -58,6 +58,10 @@ absl::StatusOr<PolicyBatch> MakePolicyBatch(const Policy& policy,
                                             const Rollouts& rollouts, int64_t tasks,
                                             const AdvantageOptions& options);
 
+// Every stride-th step slot of `batch` (views; stride >= 1): the subset TRPO's Fisher-vector
+// products use (TrpoOptions::fisher_stride).
+PolicyBatch StrideSlots(const PolicyBatch& batch, int64_t stride);
+
 // Mean of `values` [T, M] over each task's valid slots: [T].
 at::Tensor TaskMean(const at::Tensor& values, const at::Tensor& mask);
 

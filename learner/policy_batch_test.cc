@@ -106,6 +106,26 @@ TEST(PolicyBatchTest, StaleSamplesAreImportanceCorrected) {
   EXPECT_GT((g1 - g3).abs().max().item<double>(), 1e-4);
 }
 
+TEST(PolicyBatchTest, StrideSlotsKeepsEveryKthSlotOfEveryField) {
+  auto policy = MakePolicy();
+  Rollouts stale = Example();
+  stale.behavior_log_probs = ActionLogProbs(*policy, policy->parameters(), stale);
+  MBRL_ASSERT_OK_AND_ASSIGN(PolicyBatch batch,
+                            MakePolicyBatch(*policy, policy->parameters(), stale, 2, {}));
+  const PolicyBatch strided = StrideSlots(batch, 5);  // slots 0, 5, 10 of 12
+  const at::Tensor kept = at::tensor({0, 5, 10}, at::kLong);
+  EXPECT_TRUE(at::equal(strided.observations, batch.observations.index_select(1, kept)));
+  EXPECT_TRUE(at::equal(strided.actions, batch.actions.index_select(1, kept)));
+  EXPECT_TRUE(at::equal(strided.advantages, batch.advantages.index_select(1, kept)));
+  EXPECT_TRUE(at::equal(strided.mask, batch.mask.index_select(1, kept)));
+  EXPECT_TRUE(at::equal(strided.old_log_prob, batch.old_log_prob.index_select(1, kept)));
+  EXPECT_TRUE(
+      at::equal(strided.behavior_log_prob, batch.behavior_log_prob.index_select(1, kept)));
+  EXPECT_TRUE(at::equal(strided.old_distribution.mean,
+                        batch.old_distribution.mean.index_select(1, kept)));
+  EXPECT_TRUE(at::equal(StrideSlots(batch, 1).observations, batch.observations));
+}
+
 TEST(PolicyBatchTest, RejectsBadInput) {
   auto policy = MakePolicy();
   EXPECT_THAT(MakePolicyBatch(*policy, policy->parameters(), Example(), 4, {}),

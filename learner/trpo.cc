@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -48,6 +49,8 @@ TrpoOptions TrpoOptions::FromConfig(const v1::TrpoConfig& config) {
   options.cg_damping = config.cg_damping();
   options.backtrack_ratio = config.backtrack_ratio();
   options.max_backtracks = static_cast<int>(config.max_backtracks());
+  options.fisher_stride =
+      std::max<int64_t>(1, std::llround(1.0 / config.fisher_sample_fraction()));
   return options;
 }
 
@@ -68,7 +71,8 @@ absl::StatusOr<TrpoReport> TrpoStep(absl::Span<const at::Tensor> params,
     if (!at::isfinite(gradient).all().item<bool>() || gradient.abs().max().item<double>() == 0) {
       return result;  // nothing to do (or nothing safe to do)
     }
-    const FisherVectorProduct fvp(terms.kl, params, options.cg_damping);
+    const FisherVectorProduct fvp(terms.fisher_kl.defined() ? terms.fisher_kl : terms.kl, params,
+                                  options.cg_damping);
     const at::Tensor direction =
         ConjugateGradient(std::cref(fvp), gradient, options.cg_iterations).solution;
     const double curvature = direction.dot(fvp(direction)).item<double>();

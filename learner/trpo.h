@@ -48,6 +48,8 @@ struct TrpoOptions {
   double cg_damping = 1e-5;
   double backtrack_ratio = 0.8;
   int max_backtracks = 15;
+  // Fisher-vector products on every fisher_stride-th step slot (TrpoTerms::fisher_kl).
+  int64_t fisher_stride = 1;
 
   static TrpoOptions FromConfig(const v1::TrpoConfig& config);
 };
@@ -64,6 +66,9 @@ struct TrpoReport {
 struct TrpoTerms {
   at::Tensor surrogate;  // to maximize
   at::Tensor kl;         // mean KL from the pre-step policy (0 with zero gradient before it)
+  // Optional: the same KL on a subset of the samples, whose Hessian the Fisher-vector products
+  // use instead of kl's (TrpoOptions::fisher_stride); only needed from evaluate(true).
+  at::Tensor fisher_kl;
 };
 
 // One TRPO step on `params` (leaf tensors, updated in place). `evaluate(true)` must return

@@ -105,6 +105,35 @@ TEST(TrpoStepTest, ImprovesTheSurrogateWithinTheKlBound) {
   }
 }
 
+TEST(TrpoStepTest, FisherKlOnASubsetChangesOnlyTheCurvature) {
+  const auto step = [](int64_t stride, bool with_fisher_kl) {
+    auto policy = MakePolicy();
+    const std::vector<at::Tensor>& theta = policy->parameters();
+    const PolicyBatch batch = RandomBatch(*policy, theta, 256, at::kFloat);
+    const PolicyBatch subset = StrideSlots(batch, stride);
+    TrpoReport report =
+        TrpoStep(
+            theta,
+            [&](bool differentiable) {
+              TrpoTerms terms{SurrogateObjective(*policy, theta, batch),
+                              MeanKl(*policy, theta, batch)};
+              if (differentiable && with_fisher_kl) terms.fisher_kl = MeanKl(*policy, theta, subset);
+              return terms;
+            },
+            TrpoOptions{})
+            .value();
+    return std::make_pair(report, Flatten(theta).detach());
+  };
+  const auto [plain, plain_theta] = step(1, false);
+  const auto [same, same_theta] = step(1, true);
+  EXPECT_TRUE(at::equal(plain_theta, same_theta));  // the whole batch as the subset
+  const auto [sub, sub_theta] = step(4, true);
+  ASSERT_TRUE(sub.accepted);
+  EXPECT_GT(sub.surrogate_after, sub.surrogate_before);
+  EXPECT_LE(sub.kl, TrpoOptions{}.max_kl * (1 + 1e-4));  // the bound holds on all samples
+  EXPECT_FALSE(at::equal(plain_theta, sub_theta));
+}
+
 TEST(TrpoStepTest, LeavesParametersUnchangedWhenNoStepImproves) {
   auto policy = MakePolicy();
   const std::vector<at::Tensor>& theta = policy->parameters();

@@ -193,7 +193,15 @@ absl::Status ModelLearner::Fit(int64_t complete_iterations) {
   added_at_last_fit_ = store_->added();
   // Epochs of this round; 0: a whole fit. ASYNC rounds on unchanged data stop at
   // model.max_epochs in all.
-  const int64_t per_version = async_ ? config_.roles().model_epochs_per_version() : 0;
+  // The first model is a whole fit in ASYNC too: policy steps on a barely trained model are
+  // wasted, and there is nothing older to publish meanwhile.
+  uint64_t published;
+  {
+    absl::MutexLock lock(&mu_);
+    published = status_.version();
+  }
+  const int64_t per_version =
+      async_ && published > 0 ? config_.roles().model_epochs_per_version() : 0;
   const int64_t max_epochs = static_cast<int64_t>(config_.model().max_epochs());
   const int64_t round =
       per_version == 0 ? 0
