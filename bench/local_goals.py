@@ -4,7 +4,7 @@ local`").
 
   bench/local_goals.py threshold --config=configs/pendulum_mbmpo.textproto \
       --schedules=SYNC,ASYNC --seeds=1,2,3 [--max_real_steps=20000] [--extra='roles {...}']
-    For each schedule and seed, runs `mbrl local` on the config (plus `schedule: S` and the
+    For each schedule and seed, runs `mbrl local` on the config (its `schedule:` replaced by S, plus the
     extra text) with the real-step budget and stops it (SIGTERM) at the first progress row whose
     eval_return >= --threshold (-200). Prints one line per run (real steps, the row's
     wall_seconds, the launcher's seconds) and, per schedule, the mean time to the threshold and
@@ -84,7 +84,8 @@ def run_local(config_text, out, seed, extra_flags, stop_when=None, timeout=1800)
 
 
 def threshold(args):
-    base = open(args.config).read()
+    # The config's own top-level schedule (if any) gives way to the one measured.
+    base = re.sub(r"(?m)^schedule:.*$", "", open(args.config).read())
     results = {}
     for schedule in args.schedules.split(","):
         for seed in [int(s) for s in args.seeds.split(",")]:
