@@ -116,16 +116,12 @@ absl::StatusOr<MbmpoOuterReport> MbmpoOuterStep(const Policy& policy, const Roll
                         }));
   MBRL_ASSIGN_OR_RETURN(PolicyBatch post_batch,
                         MakePolicyBatch(policy, adapted_old, post, tasks, options.advantages));
-  const int64_t stride = options.outer.fisher_stride;
-  const PolicyBatch fisher_batch = StrideSlots(post_batch, stride);
   // Both terms through one inner step theta'_k(theta); values only in the line search.
   const auto evaluate = [&](bool differentiable) {
     const std::vector<at::Tensor> adapted =
         AdaptPolicy(policy, theta, pre_batch, options, differentiable);
-    TrpoTerms terms{SurrogateObjective(policy, adapted, post_batch),
-                    MeanKl(policy, adapted, post_batch)};
-    if (differentiable && stride > 1) terms.fisher_kl = MeanKl(policy, adapted, fisher_batch);
-    return terms;
+    return PolicyTrpoTerms(policy, adapted, post_batch, options.outer.fisher_stride,
+                           differentiable);
   };
   MbmpoOuterReport report;
   MBRL_ASSIGN_OR_RETURN(report.trpo, TrpoStep(theta, evaluate, options.outer));

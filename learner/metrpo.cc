@@ -15,15 +15,10 @@ absl::StatusOr<TrpoReport> TrpoPolicyStep(const Policy& policy, const Rollouts& 
   const std::vector<at::Tensor>& theta = policy.parameters();
   MBRL_ASSIGN_OR_RETURN(PolicyBatch batch,
                         MakePolicyBatch(policy, theta, rollouts, /*tasks=*/1, advantages));
-  const PolicyBatch fisher_batch = StrideSlots(batch, trpo.fisher_stride);
   return TrpoStep(
       theta,
       [&](bool differentiable) {
-        TrpoTerms terms{SurrogateObjective(policy, theta, batch), MeanKl(policy, theta, batch)};
-        if (differentiable && trpo.fisher_stride > 1) {
-          terms.fisher_kl = MeanKl(policy, theta, fisher_batch);
-        }
-        return terms;
+        return PolicyTrpoTerms(policy, theta, batch, trpo.fisher_stride, differentiable);
       },
       trpo);
 }

@@ -54,6 +54,15 @@ TrpoOptions TrpoOptions::FromConfig(const v1::TrpoConfig& config) {
   return options;
 }
 
+TrpoTerms PolicyTrpoTerms(const Policy& policy, absl::Span<const at::Tensor> params,
+                          const PolicyBatch& batch, int64_t fisher_stride, bool differentiable) {
+  TrpoTerms terms{SurrogateObjective(policy, params, batch), MeanKl(policy, params, batch)};
+  if (differentiable && fisher_stride > 1) {
+    terms.fisher_kl = MeanKl(policy, params, StrideSlots(batch, fisher_stride));
+  }
+  return terms;
+}
+
 absl::StatusOr<TrpoReport> TrpoStep(absl::Span<const at::Tensor> params,
                                     const std::function<TrpoTerms(bool differentiable)>& evaluate,
                                     const TrpoOptions& options) {

@@ -18,6 +18,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "learner/policy/interface.h"
+#include "learner/policy_batch.h"
 #include "mbrl/v1/config.pb.h"
 
 namespace mbrl::learner {
@@ -70,6 +72,12 @@ struct TrpoTerms {
   // use instead of kl's (TrpoOptions::fisher_stride); only needed from evaluate(true).
   at::Tensor fisher_kl;
 };
+
+// The terms of a policy's TRPO step on `batch` at `params`: SurrogateObjective and MeanKl, and,
+// when `differentiable` and fisher_stride > 1, fisher_kl = MeanKl on every fisher_stride-th slot
+// (StrideSlots).
+TrpoTerms PolicyTrpoTerms(const Policy& policy, absl::Span<const at::Tensor> params,
+                          const PolicyBatch& batch, int64_t fisher_stride, bool differentiable);
 
 // One TRPO step on `params` (leaf tensors, updated in place). `evaluate(true)` must return
 // terms differentiable in `params` (called once, autograd enabled); the line search calls

@@ -191,28 +191,19 @@ absl::Status ModelLearner::Fit(int64_t complete_iterations) {
   const learner::TransitionData data = store_->Data();
   const bool new_data = store_->added() != added_at_last_fit_;
   added_at_last_fit_ = store_->added();
-  // Epochs of this round; 0: a whole fit. ASYNC rounds on unchanged data stop at
-  // model.max_epochs in all.
-  // The first model is a whole fit in ASYNC too: policy steps on a barely trained model are
-  // wasted, and there is nothing older to publish meanwhile.
-  uint64_t published;
-  {
-    absl::MutexLock lock(&mu_);
-    published = status_.version();
-  }
-  const int64_t per_version =
-      async_ && published > 0 ? config_.roles().model_epochs_per_version() : 0;
+  // A whole fit (model.max_epochs), or in ASYNC once a model is out (the first is whole: policy
+  // steps on a barely trained model are wasted) a round of at most model_epochs_per_version
+  // epochs, never past model.max_epochs in all on unchanged data.
   const int64_t max_epochs = static_cast<int64_t>(config_.model().max_epochs());
-  const int64_t round =
-      per_version == 0 ? 0
-                       : std::max<int64_t>(1, std::min(per_version, new_data
-                                                                        ? max_epochs
-                                                                        : max_epochs - epochs_on_data_));
-  MBRL_ASSIGN_OR_RETURN(learner::FitReport report,
-                        round > 0 ? model_->FitForEpochs(data, round) : model_->Fit(data));
+  const int64_t per_version = async_ && publisher_.Latest() != nullptr
+                                  ? config_.roles().model_epochs_per_version()
+                                  : 0;
+  const int64_t left = new_data ? max_epochs : max_epochs - epochs_on_data_;
+  const int64_t limit = per_version > 0 ? std::clamp<int64_t>(left, 1, per_version) : max_epochs;
+  MBRL_ASSIGN_OR_RETURN(learner::FitReport report, model_->FitForEpochs(data, limit));
   const int64_t epochs = *std::max_element(report.epochs.begin(), report.epochs.end());
   epochs_on_data_ = (new_data ? 0 : epochs_on_data_) + epochs;
-  stopped_on_data_ = round > 0 && epochs < round;
+  stopped_on_data_ = epochs < limit;
 
   auto snapshot = std::make_shared<v1::ModelSnapshot>();
   MBRL_RETURN_IF_ERROR(model_->Save(snapshot.get()));
@@ -248,8 +239,7 @@ absl::Status ModelLearner::Fit(int64_t complete_iterations) {
 }
 
 bool ModelLearner::RoundsLeftOnData() const {
-  return config_.roles().model_epochs_per_version() > 0 && added_at_last_fit_ > 0 &&
-         !stopped_on_data_ &&
+  return config_.roles().model_epochs_per_version() > 0 && !stopped_on_data_ &&
          epochs_on_data_ < static_cast<int64_t>(config_.model().max_epochs());
 }
 

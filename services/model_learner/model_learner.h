@@ -112,7 +112,7 @@ class ModelLearner final : public v1::ModelLearner::CallbackService {
   std::unique_ptr<EpisodeStore> store_;          // training thread only
   std::vector<uint64_t> cursors_;                // training thread only
   uint64_t added_at_last_fit_ = 0;               // training thread only
-  // ASYNC rounds: epochs trained since the data last changed, and whether the last round's
+  // ASYNC rounds: epochs trained since the data last changed, and whether the last fit's
   // members were all stopped by early stopping (training thread only).
   int64_t epochs_on_data_ = 0;
   bool stopped_on_data_ = false;
