@@ -5,13 +5,20 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <functional>
+#include <numeric>
+#include <optional>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "actors/envs/registry.h"
 #include "common/status_macros.h"
+#include "common/openblas.h"
 #include "learner/dynamics/mlp_ensemble.h"
+#include "learner/dynamics/packed_gemm.h"
+#include "learner/dynamics/packed_mlp.h"
 #include "learner/imagination.h"
 #include "learner/policy/gaussian_mlp.h"
 #include "learner/torch_errors.h"
@@ -30,67 +37,113 @@ double MultiplyAdds(int64_t in, const std::vector<int64_t>& hidden, int64_t out)
   return total + static_cast<double>(previous) * out;
 }
 
-// Best FLOP/s of n x n float32 matmuls: for each size, chunks of about 0.1 s for about
-// `seconds` (at least 5 chunks); the fastest chunk counts.
-double MatmulCeiling(double seconds, std::ostream& log) {
+// The best FLOP/s of `call` (doing `flops` each time): repeated in chunks of about 0.1 s for
+// about `seconds` (at least 5 chunks); the fastest chunk counts, so load from other processes
+// biases no side of a ratio.
+double BestRate(double flops, double seconds, const std::function<void()>& call) {
+  call();  // warm-up
   double best = 0;
-  for (int64_t n : {1024, 2048}) {
-    const at::Tensor a = at::randn({n, n});
-    const at::Tensor b = at::randn({n, n});
-    at::Tensor c = at::matmul(a, b);  // warm-up
-    const double flops_per_matmul = 2.0 * n * n * n;
-    double size_best = 0;
-    const absl::Time start = absl::Now();
-    for (int chunk = 0; chunk < 5 || absl::ToDoubleSeconds(absl::Now() - start) < seconds;
-         ++chunk) {
-      const absl::Time chunk_start = absl::Now();
-      int64_t repeats = 0;
-      double elapsed = 0;
-      do {
-        at::matmul_out(c, a, b);
-        ++repeats;
-        elapsed = absl::ToDoubleSeconds(absl::Now() - chunk_start);
-      } while (elapsed < 0.1);
-      size_best = std::max(size_best, flops_per_matmul * repeats / elapsed);
-    }
-    log << absl::StrFormat("matmul %dx%d: %.1f GFLOP/s (best chunk)\n", n, n, size_best / 1e9);
-    best = std::max(best, size_best);
+  const absl::Time start = absl::Now();
+  for (int chunk = 0; chunk < 5 || absl::ToDoubleSeconds(absl::Now() - start) < seconds;
+       ++chunk) {
+    const absl::Time chunk_start = absl::Now();
+    int64_t repeats = 0;
+    double elapsed = 0;
+    do {
+      call();
+      ++repeats;
+      elapsed = absl::ToDoubleSeconds(absl::Now() - chunk_start);
+    } while (elapsed < 0.1);
+    best = std::max(best, flops * repeats / elapsed);
   }
   return best;
 }
 
-// Best FLOP/s of the model's layer matmuls alone at the imagination's shapes: one baddbmm per
-// layer over [ensemble, rows per member, in] x [ensemble, in, out], repeated for `seconds`.
-double ModelGemmRate(const ImagineBenchOptions& options, double seconds) {
+// The machine's matmul ceiling: the best FLOP/s of n x n float32 matmuls (n = 1024, 2048) on
+// LibTorch's BLAS and, where the CPU has one, on packed_gemm's kernel (weights packed once, as
+// imagination uses it); the faster of the two is the ceiling.
+struct Ceiling {
+  double blas = 0;
+  double kernel = 0;  // 0 without a kernel
+  double best() const { return std::max(blas, kernel); }
+};
+
+Ceiling MatmulCeiling(double seconds, std::ostream& log) {
+  Ceiling ceiling;
+  const std::optional<learner::gemm::Isa> isa = learner::gemm::BestIsa();
+  for (int64_t n : {1024, 2048}) {
+    const double flops = 2.0 * n * n * n;
+    const at::Tensor a = at::randn({n, n});
+    const at::Tensor b = at::randn({n, n});
+    at::Tensor c = at::empty({n, n});
+    const double blas = BestRate(flops, seconds, [&] { at::matmul_out(c, a, b); });
+    log << absl::StrFormat("matmul %dx%d, BLAS: %.1f GFLOP/s (best chunk)\n", n, n, blas / 1e9);
+    ceiling.blas = std::max(ceiling.blas, blas);
+    if (!isa.has_value()) continue;
+    const learner::PackedEnsembleMlp::Layer layer{b.unsqueeze(0), at::zeros({1, 1, n})};
+    absl::StatusOr<learner::PackedEnsembleMlp> mlp =
+        learner::PackedEnsembleMlp::Create({layer}, v1::RELU, *isa);
+    if (!mlp.ok()) continue;  // unreachable: the layer is well-formed
+    const at::Tensor x = a.unsqueeze(0);
+    at::Tensor out = at::empty({1, n, n});
+    const double kernel = BestRate(flops, seconds, [&] { mlp->Forward({0}, x, out); });
+    log << absl::StrFormat("matmul %dx%d, %s kernel: %.1f GFLOP/s (best chunk)\n", n, n,
+                           learner::gemm::IsaName(*isa), kernel / 1e9);
+    ceiling.kernel = std::max(ceiling.kernel, kernel);
+  }
+  return ceiling;
+}
+
+// The FMA-only peak of `threads` threads running at once (0 without a kernel): what no matmul
+// reaches, for reference.
+double FmaPeak(int threads, double seconds) {
+  const std::optional<learner::gemm::Isa> isa = learner::gemm::BestIsa();
+  if (!isa.has_value()) return 0;
+  std::vector<double> rates(threads);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back(
+        [&, t] { rates[t] = learner::gemm::FmaPeakFlopsPerSecond(*isa, seconds); });
+  }
+  for (std::thread& worker : workers) worker.join();
+  return std::accumulate(rates.begin(), rates.end(), 0.0);
+}
+
+// Best FLOP/s of the model's layers alone at the imagination's shapes ([ensemble, ceil(batch /
+// ensemble), ...] per layer): with `blas`, one baddbmm per layer and no activations; otherwise
+// the packed kernel's forward that imagination runs (ReLU fused). What the matmuls bound
+// imagination to at this batch.
+double ModelGemmRate(const ImagineBenchOptions& options, bool blas) {
   const int64_t k = options.ensemble;
   const int64_t rows = (options.batch + k - 1) / k;
   std::vector<int64_t> dims = {options.observation_dim + options.action_dim};
   dims.insert(dims.end(), options.hidden.begin(), options.hidden.end());
   dims.push_back(options.observation_dim);
-  std::vector<at::Tensor> inputs, weights, biases;
-  for (size_t l = 0; l + 1 < dims.size(); ++l) {
-    inputs.push_back(at::randn({k, rows, dims[l]}));
-    weights.push_back(at::randn({k, dims[l], dims[l + 1]}) * 0.05);
-    biases.push_back(at::randn({k, 1, dims[l + 1]}));
-  }
   const double flops = 2.0 * static_cast<double>(options.batch) *
                        MultiplyAdds(options.observation_dim + options.action_dim, options.hidden,
                                     options.observation_dim);
-  double best = 0;
-  const absl::Time start = absl::Now();
-  for (int repeat = 0; repeat < 5 || absl::ToDoubleSeconds(absl::Now() - start) < seconds;
-       ++repeat) {
-    const absl::Time chunk_start = absl::Now();
-    int64_t steps = 0;
-    double elapsed = 0;
-    do {
-      for (size_t l = 0; l < weights.size(); ++l) at::baddbmm(biases[l], inputs[l], weights[l]);
-      ++steps;
-      elapsed = absl::ToDoubleSeconds(absl::Now() - chunk_start);
-    } while (elapsed < 0.1);
-    best = std::max(best, flops * steps / elapsed);
+  std::vector<at::Tensor> inputs;
+  std::vector<learner::PackedEnsembleMlp::Layer> layers;
+  for (size_t l = 0; l + 1 < dims.size(); ++l) {
+    inputs.push_back(at::randn({k, rows, dims[l]}));
+    layers.push_back({at::randn({k, dims[l], dims[l + 1]}) * 0.05, at::randn({k, 1, dims[l + 1]})});
   }
-  return best;
+  const std::optional<learner::gemm::Isa> isa = learner::gemm::BestIsa();
+  if (!blas && isa.has_value()) {
+    absl::StatusOr<learner::PackedEnsembleMlp> mlp =
+        learner::PackedEnsembleMlp::Create(layers, v1::RELU, *isa);
+    if (mlp.ok()) {
+      std::vector<int64_t> members(k);
+      std::iota(members.begin(), members.end(), 0);
+      at::Tensor out = at::empty({k, rows, options.observation_dim});
+      return BestRate(flops, options.seconds, [&] { mlp->Forward(members, inputs[0], out); });
+    }
+  }
+  return BestRate(flops, options.seconds, [&] {
+    for (size_t l = 0; l < layers.size(); ++l) {
+      at::baddbmm(layers[l].bias, inputs[l], layers[l].weight);
+    }
+  });
 }
 
 absl::Status CheckOptions(const ImagineBenchOptions& o) {
@@ -145,7 +198,17 @@ absl::StatusOr<ImagineBenchResults> RunImagineBench(const ImagineBenchOptions& o
                         learner::GaussianMlpPolicy::Create(policy_options, /*seed=*/2));
 
   at::set_num_threads(options.threads);
-  const double ceiling = MatmulCeiling(options.seconds, log);
+  const std::optional<learner::gemm::Isa> isa = learner::gemm::BestIsa();
+  const std::string blas_core = OpenBlasCoreName();
+  log << "model kernel: "
+      << (isa.has_value() ? std::string(learner::gemm::IsaName(*isa)) + " (packed_gemm)"
+                          : std::string("the BLAS (no packed kernel on this CPU)"))
+      << "; BLAS: " << (blas_core.empty() ? "not OpenBLAS" : "OpenBLAS " + blas_core) << "\n";
+  const Ceiling ceilings = MatmulCeiling(options.seconds, log);
+  const double ceiling = ceilings.best();
+  const double fma_peak = FmaPeak(options.threads, std::min(1.0, options.seconds));
+  log << absl::StrFormat("matmul ceiling: %.1f GFLOP/s; FMA-only peak: %.1f GFLOP/s\n",
+                         ceiling / 1e9, fma_peak / 1e9);
 
   learner::ImaginationOptions imagination;
   imagination.horizon = options.horizon;
@@ -183,10 +246,13 @@ absl::StatusOr<ImagineBenchResults> RunImagineBench(const ImagineBenchOptions& o
       2.0 * MultiplyAdds(options.observation_dim + options.action_dim, options.hidden,
                          options.observation_dim) +
       2.0 * MultiplyAdds(options.observation_dim, options.policy_hidden, options.action_dim);
-  const double gemm_rate = ModelGemmRate(options, options.seconds);
+  const double gemm_rate = ModelGemmRate(options, /*blas=*/false);
+  const double blas_gemm_rate = ModelGemmRate(options, /*blas=*/true);
   log << absl::StrFormat(
-      "model matmuls alone at these shapes: %.1f GFLOP/s = %.1f%% of the ceiling\n",
-      gemm_rate / 1e9, 100 * gemm_rate / ceiling);
+      "model layers alone at these shapes: %.1f GFLOP/s = %.1f%% of the ceiling (BLAS baddbmm: "
+      "%.1f GFLOP/s = %.1f%%)\n",
+      gemm_rate / 1e9, 100 * gemm_rate / ceiling, blas_gemm_rate / 1e9,
+      100 * blas_gemm_rate / ceiling);
   const double steps_per_s = best_steps_per_s;
   const double mean_steps_per_s = steps / elapsed;
   const double flops_per_s = steps_per_s * flops_per_step;
@@ -204,7 +270,12 @@ absl::StatusOr<ImagineBenchResults> RunImagineBench(const ImagineBenchOptions& o
       {"steps_per_s", steps_per_s},
       {"mean_steps_per_s", mean_steps_per_s},
       {"flops_per_s", flops_per_s},
+      {"blas_ceiling_flops_per_s", ceilings.blas},
+      {"kernel_ceiling_flops_per_s", ceilings.kernel},
       {"ceiling_flops_per_s", ceiling},
+      {"fma_peak_flops_per_s", fma_peak},
+      {"fraction_of_fma_peak", fma_peak > 0 ? flops_per_s / fma_peak : 0},
+      {"blas_gemm_fraction_of_ceiling", blas_gemm_rate / ceiling},
       {"flops_fraction_of_ceiling", flops_per_s / ceiling},
       {"gemm_fraction_of_ceiling", gemm_rate / ceiling},
   };

@@ -2,8 +2,11 @@
 // machine's matmul ceiling measured in the same run.
 //
 // Measurements, all with `threads` LibTorch intra-op threads:
-//   1. the matmul ceiling: the best FLOP/s of square float32 matmuls (n = 1024 and 2048), in
-//      repeated timed chunks (the fastest chunk counts);
+//   1. the matmul ceiling: the best FLOP/s of square float32 matmuls (n = 1024 and 2048) in
+//      repeated timed chunks (the fastest chunk counts), on LibTorch's BLAS and on the packed
+//      kernel imagination uses (learner/dynamics/packed_gemm.h, where the CPU has one); the
+//      faster is the ceiling, so a kernel faster than the BLAS cannot inflate the fraction.
+//      For reference, also the FMA-only peak of the threads (registers, no memory operands).
 //   2. imagination: `batch` trajectories of `horizon` steps from random start states, a
 //      stochastic GaussianMlpPolicy (`policy_hidden`, tanh) acting and an MlpEnsemble
 //      (`ensemble` members, `hidden`, ReLU, deterministic head) predicting, members assigned
@@ -11,9 +14,10 @@
 //      rewards and terminations from the batched functions of `env`. One warm-up rollout, then
 //      rollouts until `seconds` have passed (at least 3); the fastest rollout gives
 //      steps_per_s (mean_steps_per_s is the average over all of them).
-//   3. for reference, the model's layer matmuls alone (baddbmm per layer on [ensemble,
-//      ceil(batch / ensemble), ...], no activations, no policy) at the same shapes: the bound
-//      the BLAS puts on imagination at this batch (gemm_fraction_of_ceiling).
+//   3. for reference, the model's layers alone at the same shapes ([ensemble,
+//      ceil(batch / ensemble), ...] per layer, no policy): on the kernel imagination uses
+//      (gemm_fraction_of_ceiling: the bound its matmuls put on imagination at this batch) and
+//      as one BLAS baddbmm per layer (blas_gemm_fraction_of_ceiling).
 // Every side keeps its fastest repeat, so load from other processes does not bias the ratios
 // towards either side.
 // Useful FLOPs per imagined step: 2 * (sum of in * out over the model's layers, one member per
@@ -47,9 +51,10 @@ struct ImagineBenchOptions {
   v1::MetrpoConfig::Propagation propagation = v1::MetrpoConfig::FIXED_MEMBER;
 };
 
-// Ordered name=value results: steps_per_s, mean_steps_per_s, flops_per_s,
-// ceiling_flops_per_s, flops_fraction_of_ceiling, gemm_fraction_of_ceiling and the settings
-// they were measured with.
+// Ordered name=value results: the settings, steps_per_s, mean_steps_per_s, flops_per_s,
+// blas_ceiling_flops_per_s, kernel_ceiling_flops_per_s (0 without a kernel),
+// ceiling_flops_per_s, fma_peak_flops_per_s and fraction_of_fma_peak (0 without a kernel),
+// blas_gemm_fraction_of_ceiling, flops_fraction_of_ceiling, gemm_fraction_of_ceiling.
 using ImagineBenchResults = std::vector<std::pair<std::string, double>>;
 
 // Writes one progress line per measurement to `log`. INVALID_ARGUMENT for bad options (sizes

@@ -12,6 +12,8 @@ expect 0 "^  version +Print the mbrl version" "$MBRL" help
 expect 2 "usage: mbrl SUBCOMMAND" "$MBRL"
 expect 0 "^mbrl [0-9]+\.[0-9]+\.[0-9]+ \(protocol mbrl\.v1\)" "$MBRL" version
 expect 0 "grpc 1\.[0-9]+" "$MBRL" version
+expect 0 "^blas: OpenBLAS, [A-Za-z0-9]+ kernels; imagination kernel: " "$MBRL" version
+expect 0 "OpenBLAS, Haswell kernels" env OPENBLAS_CORETYPE=Haswell "$MBRL" version
 expect 2 "takes no arguments" "$MBRL" version extra
 expect 2 "unknown subcommand 'frobnicate'" "$MBRL" frobnicate
 expect 2 "mbrl version: unknown flag --config=x" "$MBRL" version --config=x

@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/subcommands.h"
+#include "common/openblas.h"
+#include "learner/dynamics/packed_gemm.h"
 #include "google/protobuf/stubs/common.h"
 #include "grpcpp/grpcpp.h"
 
@@ -23,6 +25,11 @@ int RunVersion(const std::vector<std::string>& args) {
             << google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION) << ", libtorch "
             << TORCH_VERSION_MAJOR << "." << TORCH_VERSION_MINOR << "." << TORCH_VERSION_PATCH
             << "\n";
+  const std::string blas_core = OpenBlasCoreName();
+  const std::optional<learner::gemm::Isa> isa = learner::gemm::BestIsa();
+  std::cout << "blas: " << (blas_core.empty() ? "not OpenBLAS" : "OpenBLAS, " + blas_core + " kernels")
+            << "; imagination kernel: "
+            << (isa.has_value() ? learner::gemm::IsaName(*isa) : "none (BLAS)") << "\n";
   return kExitOk;
 }
 

@@ -429,6 +429,16 @@ void MlpEnsemble::RefreshPredictionWeights() {
   }
   last.weight = weight.contiguous();
   last.bias = bias.contiguous();
+  prediction_.packed.reset();
+  const std::optional<gemm::Isa> isa = gemm::BestIsa();
+  if (options_.packed_inference && isa.has_value()) {
+    std::vector<PackedEnsembleMlp::Layer> to_pack;
+    for (const Layer& layer : layers) to_pack.push_back({layer.weight, layer.bias});
+    absl::StatusOr<PackedEnsembleMlp> packed =
+        PackedEnsembleMlp::Create(to_pack, options_.activation, *isa);
+    TORCH_CHECK(packed.ok(), packed.status().ToString());  // options were checked in Create
+    prediction_.packed = *std::move(packed);
+  }
   prediction_.layers = std::move(layers);
   prediction_.target_std = target_normalizer_.std().clone();
 }
@@ -467,11 +477,15 @@ absl::StatusOr<at::Tensor> MlpEnsemble::PredictGrouped(absl::Span<const int64_t>
                  : at::tensor(std::vector<int64_t>(members.begin(), members.end()), at::kLong);
     const auto pick = [&](const at::Tensor& t) { return identity ? t : t.index_select(0, index); };
 
-    const std::vector<Layer>& layers = prediction_.layers;
     at::Tensor h = at::cat({observations, actions}, 2);
-    for (size_t l = 0; l < layers.size(); ++l) {
-      h = at::baddbmm(pick(layers[l].bias), h, pick(layers[l].weight));
-      if (l + 1 < layers.size()) ActivateInPlace(h);
+    if (prediction_.packed.has_value()) {
+      h = prediction_.packed->Forward(members, h);
+    } else {
+      const std::vector<Layer>& layers = prediction_.layers;
+      for (size_t l = 0; l < layers.size(); ++l) {
+        h = at::baddbmm(pick(layers[l].bias), h, pick(layers[l].weight));
+        if (l + 1 < layers.size()) ActivateInPlace(h);
+      }
     }
     const int64_t obs_dim = options_.observation_dim;
     at::Tensor next;

@@ -19,7 +19,9 @@
 //  - Predictions s + delta are clipped to +-prediction_clip (MB-MPO: 1000).
 //
 // Prediction uses weights with the normalizers folded in, computed once per Fit/Load, so a
-// model step costs one batched matmul per layer and nothing else of note.
+// model step costs one batched matmul per layer and nothing else of note. Where the CPU has
+// one (AVX-512 or AVX2), those matmuls run on packed_gemm's kernel with the weights packed at
+// the same time (PackedEnsembleMlp); elsewhere, or with packed_inference off, on the BLAS.
 #ifndef MBRL_LEARNER_DYNAMICS_MLP_ENSEMBLE_H_
 #define MBRL_LEARNER_DYNAMICS_MLP_ENSEMBLE_H_
 
@@ -34,6 +36,7 @@
 
 #include "absl/status/statusor.h"
 #include "learner/dynamics/interface.h"
+#include "learner/dynamics/packed_mlp.h"
 #include "learner/normalizer.h"
 #include "learner/stacked_adam.h"
 #include "mbrl/v1/config.pb.h"
@@ -60,6 +63,10 @@ struct MlpEnsembleOptions {
   int64_t num_elites = 0;  // 0 = all members
   double prediction_clip = 1000;
   bool bootstrap = false;
+  // PredictGrouped on PackedEnsembleMlp (gemm::BestIsa()'s kernel) where the CPU has one;
+  // false: LibTorch's batched matmul (the BLAS). Both give the same predictions up to float
+  // rounding.
+  bool packed_inference = true;
 
   // The options of `config` (its defaults where unset) for the given dimensions.
   static MlpEnsembleOptions FromConfig(const v1::DynamicsModelConfig& config,
@@ -123,6 +130,9 @@ class MlpEnsemble final : public DynamicsModel {
   struct PredictionWeights {
     std::vector<Layer> layers;
     at::Tensor target_std;  // [obs_dim] (probabilistic sampling scale)
+    // The same layers packed for the kernel; empty if packed_inference is off or the CPU has
+    // no kernel.
+    std::optional<PackedEnsembleMlp> packed;
   };
 
   MlpEnsemble(MlpEnsembleOptions options, uint64_t seed);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <string>
 
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -87,8 +88,18 @@ INSTANTIATE_TEST_SUITE_P(Variants, BatchedForwardTest,
                                             ::testing::Values(Config::DETERMINISTIC,
                                                               Config::PROBABILISTIC)));
 
-TEST(MlpEnsembleTest, PredictGroupedFoldsTheNormalizersCorrectly) {
-  MBRL_ASSERT_OK_AND_ASSIGN(auto model, MlpEnsemble::Create(SmallOptions(), 3));
+// Prediction on the packed kernel (where the CPU has one) and on the BLAS.
+class PredictGroupedTest : public ::testing::TestWithParam<bool> {
+ protected:
+  MlpEnsembleOptions Options() const {
+    MlpEnsembleOptions o = SmallOptions();
+    o.packed_inference = GetParam();
+    return o;
+  }
+};
+
+TEST_P(PredictGroupedTest, FoldsTheNormalizersCorrectly) {
+  MBRL_ASSERT_OK_AND_ASSIGN(auto model, MlpEnsemble::Create(Options(), 3));
   TransitionData data = LinearData(300, 0.05, 2);
   data.observations = data.observations * 5 + 3;  // non-trivial normalizers
   data.next_observations = data.next_observations * 5 + 3;
@@ -105,6 +116,41 @@ TEST(MlpEnsembleTest, PredictGroupedFoldsTheNormalizersCorrectly) {
     EXPECT_TRUE(at::allclose(predicted[g], expected, 1e-4, 1e-4)) << g;
   }
 }
+
+// Both heads, every activation, a member subset: the two paths predict the same, sampled
+// predictions included (the same noise is drawn).
+TEST_P(PredictGroupedTest, PackedAndBlasPathsAgree) {
+  for (Config::Head head : {Config::DETERMINISTIC, Config::PROBABILISTIC}) {
+    for (v1::Activation activation : {v1::RELU, v1::TANH, v1::SWISH}) {
+      MlpEnsembleOptions options = Options();
+      options.head = head;
+      options.activation = activation;
+      MBRL_ASSERT_OK_AND_ASSIGN(auto model, MlpEnsemble::Create(options, 5));
+      MBRL_ASSERT_OK(model->Fit(LinearData(300, 0.1, 4)).status());
+      options.packed_inference = !GetParam();
+      MBRL_ASSERT_OK_AND_ASSIGN(auto other, MlpEnsemble::Create(options, 5));
+      v1::ModelSnapshot snapshot;
+      MBRL_ASSERT_OK(model->Save(&snapshot));
+      MBRL_ASSERT_OK(other->Load(snapshot));
+      const at::Tensor obs = at::randn({2, 30, 2});
+      const at::Tensor act = at::rand({2, 30, 1}) * 2 - 1;
+      for (bool sample : {false, true}) {
+        at::Generator a = at::detail::createCPUGenerator(9), b = at::detail::createCPUGenerator(9);
+        MBRL_ASSERT_OK_AND_ASSIGN(at::Tensor one,
+                                  model->PredictGrouped({2, 1}, obs, act, sample ? &a : nullptr));
+        MBRL_ASSERT_OK_AND_ASSIGN(at::Tensor two,
+                                  other->PredictGrouped({2, 1}, obs, act, sample ? &b : nullptr));
+        EXPECT_TRUE(at::allclose(one, two, 1e-4, 1e-5))
+            << "head " << head << " activation " << activation << " sample " << sample;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, PredictGroupedTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return std::string(info.param ? "packed" : "blas");
+                         });
 
 TEST(MlpEnsembleTest, PredictionsAreClipped) {
   MlpEnsembleOptions options = SmallOptions();
