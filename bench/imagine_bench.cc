@@ -188,6 +188,7 @@ absl::StatusOr<ImagineBenchResults> RunImagineBench(const ImagineBenchOptions& o
   model_options.observation_dim = options.observation_dim;
   model_options.action_dim = options.action_dim;
   model_options.hidden = options.hidden;
+  model_options.packed_inference = options.packed_model;
   MBRL_ASSIGN_OR_RETURN(std::unique_ptr<learner::MlpEnsemble> model,
                         learner::MlpEnsemble::Create(model_options, /*seed=*/1));
   learner::GaussianMlpOptions policy_options;
@@ -201,8 +202,9 @@ absl::StatusOr<ImagineBenchResults> RunImagineBench(const ImagineBenchOptions& o
   const std::optional<learner::gemm::Isa> isa = learner::gemm::BestIsa();
   const std::string blas_core = OpenBlasCoreName();
   log << "model kernel: "
-      << (isa.has_value() ? std::string(learner::gemm::IsaName(*isa)) + " (packed_gemm)"
-                          : std::string("the BLAS (no packed kernel on this CPU)"))
+      << (!options.packed_model ? std::string("the BLAS (--model_kernel=blas)")
+          : isa.has_value()     ? std::string(learner::gemm::IsaName(*isa)) + " (packed_gemm)"
+                                : std::string("the BLAS (no packed kernel on this CPU)"))
       << "; BLAS: " << (blas_core.empty() ? "not OpenBLAS" : "OpenBLAS " + blas_core) << "\n";
   const Ceiling ceilings = MatmulCeiling(options.seconds, log);
   const double ceiling = ceilings.best();

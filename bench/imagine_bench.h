@@ -7,7 +7,8 @@
 //      kernel imagination uses (learner/dynamics/packed_gemm.h, where the CPU has one); the
 //      faster is the ceiling, so a kernel faster than the BLAS cannot inflate the fraction.
 //      For reference, also the FMA-only peak of the threads (registers, no memory operands).
-//   2. imagination: `batch` trajectories of `horizon` steps from random start states, a
+//   2. imagination (the model on the packed kernel, or on the BLAS without packed_model):
+//      `batch` trajectories of `horizon` steps from random start states, a
 //      stochastic GaussianMlpPolicy (`policy_hidden`, tanh) acting and an MlpEnsemble
 //      (`ensemble` members, `hidden`, ReLU, deterministic head) predicting, members assigned
 //      per trajectory (FIXED_MEMBER, MB-MPO's binding) unless `propagation` says otherwise;
@@ -49,6 +50,9 @@ struct ImagineBenchOptions {
   int threads = 2;
   double seconds = 3.0;
   v1::MetrpoConfig::Propagation propagation = v1::MetrpoConfig::FIXED_MEMBER;
+  // The model predicts on the packed kernel where the CPU has one (MlpEnsembleOptions::
+  // packed_inference); false: on the BLAS, for comparison.
+  bool packed_model = true;
 };
 
 // Ordered name=value results: the settings, steps_per_s, mean_steps_per_s, flops_per_s,

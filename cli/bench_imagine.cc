@@ -21,6 +21,9 @@ ABSL_FLAG(std::string, policy_hidden, "32,32", "Policy hidden layer sizes, comma
 ABSL_FLAG(int64_t, batch, 4096, "Trajectories rolled out together.");
 ABSL_FLAG(std::string, propagation, "fixed",
           "Member per trajectory: fixed (TS-infinity), random_per_step or mean.");
+ABSL_FLAG(std::string, model_kernel, "packed",
+          "Where the model predicts: packed (the imagination kernel, where the CPU has one) or "
+          "blas (LibTorch's batched matmul, for comparison).");
 
 // Shared with `mbrl bench env` (cli/bench_env.cc): the time of each measurement.
 ABSL_DECLARE_FLAG(double, seconds);
@@ -69,6 +72,12 @@ int RunBenchImagine(const std::vector<std::string>& args) {
     std::cerr << "mbrl bench imagine: --propagation must be fixed, random_per_step or mean\n";
     return kExitUsage;
   }
+  const std::string model_kernel = absl::GetFlag(FLAGS_model_kernel);
+  if (model_kernel != "packed" && model_kernel != "blas") {
+    std::cerr << "mbrl bench imagine: --model_kernel must be packed or blas\n";
+    return kExitUsage;
+  }
+  options.packed_model = model_kernel == "packed";
   return ReportBenchResults("mbrl bench imagine", bench::RunImagineBench(options, std::cout),
                             std::cout, std::cerr);
 }
@@ -84,11 +93,12 @@ Subcommand BenchImagineSubcommand() {
       "Rolls a Gaussian MLP policy out in an MLP ensemble (random weights, the given shapes)\n"
       "for --horizon steps over --batch trajectories, scores them with --env's batched\n"
       "reward, and compares the useful FLOP/s with the best square matmul measured in the\n"
-      "same run and thread count. The last line is name=value pairs (steps_per_s=,\n"
+      "same run and thread count: the faster of LibTorch's BLAS and the packed kernel\n"
+      "imagination runs the model on. The last line is name=value pairs (steps_per_s=,\n"
       "flops_fraction_of_ceiling=, ...).",
       /*flags=*/
       {"env", "obs_dim", "act_dim", "ensemble", "hidden", "policy_hidden", "batch", "horizon",
-       "threads", "seconds", "propagation"},
+       "threads", "seconds", "propagation", "model_kernel"},
       /*run=*/RunBenchImagine,
   };
 }

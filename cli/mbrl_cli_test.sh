@@ -95,6 +95,8 @@ expect 0 "seed: 4" cat "$TMP/tiny/config.textproto"
 expect 0 "steps_per_s=[0-9.e+]+ .*flops_fraction_of_ceiling=[0-9.e+-]+ gemm_fraction_of_ceiling=[0-9.e+-]+ *$" "$MBRL" bench imagine --hidden=16,16 --batch=8 --horizon=3 --seconds=0.01 --threads=1
 expect 2 "--hidden and --policy_hidden take comma-separated integers" "$MBRL" bench imagine --hidden=a,b
 expect 2 "HalfCheetah has observation_dim 17" "$MBRL" bench imagine --obs_dim=3
+expect 0 "model kernel: the BLAS \(--model_kernel=blas\)" "$MBRL" bench imagine --hidden=16,16 --batch=8 --horizon=3 --seconds=0.01 --threads=1 --model_kernel=blas
+expect 2 "--model_kernel must be packed or blas" "$MBRL" bench imagine --model_kernel=gpu
 
 if (( failures > 0 )); then
   echo "$failures check(s) failed"

@@ -13,9 +13,9 @@ bool CpuSupports(Isa isa) {
 #if defined(__x86_64__) && defined(__GNUC__)
   // libgcc's checks include the OS's support for saving the wide registers (XCR0).
   if (isa == Isa::kAvx512) {
-    return internal::HaveAvx512Kernel() && __builtin_cpu_supports("avx512f");
+    return internal::avx512::HaveKernel() && __builtin_cpu_supports("avx512f");
   }
-  return internal::HaveAvx2Kernel() && __builtin_cpu_supports("avx2") &&
+  return internal::avx2::HaveKernel() && __builtin_cpu_supports("avx2") &&
          __builtin_cpu_supports("fma");
 #else
   return false;
@@ -33,11 +33,11 @@ std::optional<Isa> BestIsa() {
 }
 
 int64_t PanelWidth(Isa isa) {
-  return isa == Isa::kAvx512 ? internal::kPanelWidthAvx512 : internal::kPanelWidthAvx2;
+  return isa == Isa::kAvx512 ? internal::avx512::kPanelWidth : internal::avx2::kPanelWidth;
 }
 
 int64_t TileRows(Isa isa) {
-  return isa == Isa::kAvx512 ? internal::kTileRowsAvx512 : internal::kTileRowsAvx2;
+  return isa == Isa::kAvx512 ? internal::avx512::kTileRows : internal::avx2::kTileRows;
 }
 
 int64_t PanelCount(Isa isa, int64_t out) {
@@ -72,14 +72,15 @@ void PackBias(Isa isa, const float* bias, int64_t out, float* packed_bias) {
 double FmaPeakFlopsPerSecond(Isa isa, double seconds) {
   using Clock = std::chrono::steady_clock;
   const int64_t iterations = 1 << 20;
-  const double flops = 2.0 * internal::kFmaChains * (PanelWidth(isa) / 2) * iterations;
+  const double vector_width = PanelWidth(isa) / 2;  // a panel is two vectors
+  const double flops = 2.0 * internal::kFmaChains * vector_width * iterations;
   double best = 0;
   volatile float sink = 0;
   const Clock::time_point start = Clock::now();
   do {
     const Clock::time_point chunk = Clock::now();
-    sink = sink + (isa == Isa::kAvx512 ? internal::FmaChainsAvx512(iterations)
-                                       : internal::FmaChainsAvx2(iterations));
+    sink = sink + (isa == Isa::kAvx512 ? internal::avx512::FmaChains(iterations)
+                                       : internal::avx2::FmaChains(iterations));
     best = std::max(best,
                     flops / std::chrono::duration<double>(Clock::now() - chunk).count());
   } while (std::chrono::duration<double>(Clock::now() - start).count() < seconds);
@@ -88,9 +89,9 @@ double FmaPeakFlopsPerSecond(Isa isa, double seconds) {
 
 void ComputeBlock(Isa isa, const GemmBlock& block) {
   if (isa == Isa::kAvx512) {
-    internal::ComputeBlockAvx512(block);
+    internal::avx512::ComputeBlock(block);
   } else {
-    internal::ComputeBlockAvx2(block);
+    internal::avx2::ComputeBlock(block);
   }
 }
 

@@ -8,10 +8,10 @@
 #define MBRL_GEMM_TARGET __attribute__((target("avx2,fma")))
 #define MBRL_GEMM_INLINE __attribute__((target("avx2,fma"), always_inline)) inline
 
-namespace mbrl::learner::gemm::internal {
+namespace mbrl::learner::gemm::internal::avx2 {
 namespace {
 
-struct Avx2 {
+struct Traits {
   using V = __m256;
   static constexpr int kWidth = 8;
   static constexpr int kRows = 6;
@@ -33,28 +33,20 @@ struct Avx2 {
   // max(0, v) returns v when v is NaN (the second operand), as LibTorch's relu does.
   static MBRL_GEMM_INLINE V Relu(V v) { return _mm256_max_ps(_mm256_setzero_ps(), v); }
 };
-static_assert(2 * Avx2::kWidth == kPanelWidthAvx2 && Avx2::kRows == kTileRowsAvx2);
+static_assert(2 * Traits::kWidth == kPanelWidth && Traits::kRows == kTileRows);
 
 }  // namespace
 
 #include "learner/dynamics/packed_gemm_tile.inc"
 
-bool HaveAvx2Kernel() { return true; }
-
-MBRL_GEMM_TARGET void ComputeBlockAvx2(const GemmBlock& block) {
-  ComputeBlockWith<Avx2>(block);
-}
-
-MBRL_GEMM_TARGET float FmaChainsAvx2(int64_t iterations) { return FmaChains<Avx2>(iterations); }
-
-}  // namespace mbrl::learner::gemm::internal
+}  // namespace mbrl::learner::gemm::internal::avx2
 
 #else
 
-namespace mbrl::learner::gemm::internal {
-bool HaveAvx2Kernel() { return false; }
-void ComputeBlockAvx2(const GemmBlock&) {}
-float FmaChainsAvx2(int64_t) { return 0; }
-}  // namespace mbrl::learner::gemm::internal
+namespace mbrl::learner::gemm::internal::avx2 {
+bool HaveKernel() { return false; }
+void ComputeBlock(const GemmBlock&) {}
+float FmaChains(int64_t) { return 0; }
+}  // namespace mbrl::learner::gemm::internal::avx2
 
 #endif

@@ -8,10 +8,10 @@
 #define MBRL_GEMM_TARGET __attribute__((target("avx512f")))
 #define MBRL_GEMM_INLINE __attribute__((target("avx512f"), always_inline)) inline
 
-namespace mbrl::learner::gemm::internal {
+namespace mbrl::learner::gemm::internal::avx512 {
 namespace {
 
-struct Avx512 {
+struct Traits {
   using V = __m512;
   static constexpr int kWidth = 16;
   static constexpr int kRows = 14;
@@ -35,28 +35,20 @@ struct Avx512 {
     return _mm512_maskz_max_ps(0xFFFF, _mm512_setzero_ps(), v);
   }
 };
-static_assert(2 * Avx512::kWidth == kPanelWidthAvx512 && Avx512::kRows == kTileRowsAvx512);
+static_assert(2 * Traits::kWidth == kPanelWidth && Traits::kRows == kTileRows);
 
 }  // namespace
 
 #include "learner/dynamics/packed_gemm_tile.inc"
 
-bool HaveAvx512Kernel() { return true; }
-
-MBRL_GEMM_TARGET void ComputeBlockAvx512(const GemmBlock& block) {
-  ComputeBlockWith<Avx512>(block);
-}
-
-MBRL_GEMM_TARGET float FmaChainsAvx512(int64_t iterations) { return FmaChains<Avx512>(iterations); }
-
-}  // namespace mbrl::learner::gemm::internal
+}  // namespace mbrl::learner::gemm::internal::avx512
 
 #else
 
-namespace mbrl::learner::gemm::internal {
-bool HaveAvx512Kernel() { return false; }
-void ComputeBlockAvx512(const GemmBlock&) {}
-float FmaChainsAvx512(int64_t) { return 0; }
-}  // namespace mbrl::learner::gemm::internal
+namespace mbrl::learner::gemm::internal::avx512 {
+bool HaveKernel() { return false; }
+void ComputeBlock(const GemmBlock&) {}
+float FmaChains(int64_t) { return 0; }
+}  // namespace mbrl::learner::gemm::internal::avx512
 
 #endif

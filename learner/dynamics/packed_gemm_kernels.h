@@ -9,20 +9,27 @@
 
 namespace mbrl::learner::gemm::internal {
 
-inline constexpr int64_t kPanelWidthAvx512 = 32;
-inline constexpr int64_t kPanelWidthAvx2 = 16;
-inline constexpr int64_t kTileRowsAvx512 = 14;
-inline constexpr int64_t kTileRowsAvx2 = 6;
-
-// False where the translation unit was built without the kernel (not x86-64).
-bool HaveAvx512Kernel();
-bool HaveAvx2Kernel();
-void ComputeBlockAvx512(const GemmBlock& block);
-void ComputeBlockAvx2(const GemmBlock& block);
-// 12 x 2 x (vector width) x iterations floating-point operations; see FmaPeakFlopsPerSecond.
-float FmaChainsAvx512(int64_t iterations);
-float FmaChainsAvx2(int64_t iterations);
 inline constexpr int64_t kFmaChains = 12;
+
+// Each ISA's kernel, in the namespace of its translation unit. HaveKernel() is false where
+// the unit was built without it (not x86-64 with GCC or Clang); FmaChains performs
+// 2 x kFmaChains x (vector width) x iterations floating-point operations (see
+// FmaPeakFlopsPerSecond).
+namespace avx512 {
+inline constexpr int64_t kPanelWidth = 32;
+inline constexpr int64_t kTileRows = 14;
+bool HaveKernel();
+void ComputeBlock(const GemmBlock& block);
+float FmaChains(int64_t iterations);
+}  // namespace avx512
+
+namespace avx2 {
+inline constexpr int64_t kPanelWidth = 16;
+inline constexpr int64_t kTileRows = 6;
+bool HaveKernel();
+void ComputeBlock(const GemmBlock& block);
+float FmaChains(int64_t iterations);
+}  // namespace avx2
 
 }  // namespace mbrl::learner::gemm::internal
 

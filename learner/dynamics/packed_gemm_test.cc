@@ -46,6 +46,25 @@ Packed Pack(Isa isa, const std::vector<float>& weight, const std::vector<float>&
   return packed;
 }
 
+// The whole product input [rows, in] (row stride input_stride) x packed -> output [rows, out]
+// (row stride output_stride).
+GemmBlock WholeBlock(Isa isa, const std::vector<float>& input, int64_t input_stride,
+                     const Packed& packed, std::vector<float>& output, int64_t output_stride,
+                     int64_t rows, int64_t in, int64_t out) {
+  GemmBlock block;
+  block.input = input.data();
+  block.input_stride = input_stride;
+  block.packed_weight = packed.weight.data();
+  block.packed_bias = packed.bias.data();
+  block.output = output.data();
+  block.output_stride = output_stride;
+  block.in = in;
+  block.out = out;
+  block.row_end = rows;
+  block.panel_end = PanelCount(isa, out);
+  return block;
+}
+
 TEST(PackedGemmLayoutTest, PanelsHoldColumnsKMajorZeroPadded) {
   for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
     const int64_t width = PanelWidth(isa);
@@ -89,17 +108,7 @@ TEST_P(PackedGemmTest, MatchesTheSumOfProductsAtEveryShape) {
           const std::vector<float> bias = Random(out, rng);
           const Packed packed = Pack(isa, weight, bias, in, out);
           std::vector<float> output(rows * out, NAN);
-          GemmBlock block;
-          block.input = input.data();
-          block.input_stride = in;
-          block.packed_weight = packed.weight.data();
-          block.packed_bias = packed.bias.data();
-          block.output = output.data();
-          block.output_stride = out;
-          block.in = in;
-          block.out = out;
-          block.row_end = rows;
-          block.panel_end = PanelCount(isa, out);
+          GemmBlock block = WholeBlock(isa, input, in, packed, output, out, rows, in, out);
           block.relu = relu;
           ComputeBlock(isa, block);
           for (int64_t r = 0; r < rows; ++r) {
@@ -134,15 +143,7 @@ TEST_P(PackedGemmTest, BlocksWriteOnlyTheirPartAndSplitsAreBitIdentical) {
   const int64_t panels = PanelCount(isa, out);
   auto run = [&](std::vector<float>& output, int64_t row_begin, int64_t row_end,
                  int64_t panel_begin, int64_t panel_end) {
-    GemmBlock block;
-    block.input = input.data();
-    block.input_stride = stride;
-    block.packed_weight = packed.weight.data();
-    block.packed_bias = packed.bias.data();
-    block.output = output.data();
-    block.output_stride = out + 1;
-    block.in = in;
-    block.out = out;
+    GemmBlock block = WholeBlock(isa, input, stride, packed, output, out + 1, rows, in, out);
     block.row_begin = row_begin;
     block.row_end = row_end;
     block.panel_begin = panel_begin;
