@@ -8,8 +8,10 @@
 #include <functional>
 #include <numeric>
 #include <optional>
+#include <string>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -37,14 +39,19 @@ double MultiplyAdds(int64_t in, const std::vector<int64_t>& hidden, int64_t out)
   return total + static_cast<double>(previous) * out;
 }
 
+// The measurements run in kRounds interleaved rounds (ceiling, FMA peak, imagination, model
+// layers alone), every side keeping its best over all rounds: this machine's speed drifts by
+// 10-20% over tens of seconds, and measuring one side after the other let the drift decide
+// the ratio.
+constexpr int kRounds = 3;
+
 // The best FLOP/s of `call` (doing `flops` each time): repeated in chunks of about 0.1 s for
-// about `seconds` (at least 5 chunks); the fastest chunk counts, so load from other processes
+// about `seconds` (at least 3 chunks); the fastest chunk counts, so load from other processes
 // biases no side of a ratio.
 double BestRate(double flops, double seconds, const std::function<void()>& call) {
-  call();  // warm-up
   double best = 0;
   const absl::Time start = absl::Now();
-  for (int chunk = 0; chunk < 5 || absl::ToDoubleSeconds(absl::Now() - start) < seconds;
+  for (int chunk = 0; chunk < 3 || absl::ToDoubleSeconds(absl::Now() - start) < seconds;
        ++chunk) {
     const absl::Time chunk_start = absl::Now();
     int64_t repeats = 0;
@@ -59,39 +66,41 @@ double BestRate(double flops, double seconds, const std::function<void()>& call)
   return best;
 }
 
-// The machine's matmul ceiling: the best FLOP/s of n x n float32 matmuls (n = 1024, 2048) on
-// LibTorch's BLAS and, where the CPU has one, on packed_gemm's kernel (weights packed once, as
-// imagination uses it); the faster of the two is the ceiling.
-struct Ceiling {
-  double blas = 0;
-  double kernel = 0;  // 0 without a kernel
-  double best() const { return std::max(blas, kernel); }
+// A timed computation and the best FLOP/s it has reached. The ceiling's are named "BLAS ..."
+// and "kernel ...".
+struct Timed {
+  std::string name;
+  double flops = 0;  // per call
+  std::function<void()> call;
+  double best = 0;
+
+  void Measure(double seconds) { best = std::max(best, BestRate(flops, seconds, call)); }
 };
 
-Ceiling MatmulCeiling(double seconds, std::ostream& log) {
-  Ceiling ceiling;
+// The machine's matmul ceiling: n x n float32 matmuls (n = 1024, 2048) on LibTorch's BLAS and,
+// where the CPU has one, on packed_gemm's kernel (weights packed once, as imagination uses
+// it); the fastest is the ceiling.
+std::vector<Timed> CeilingMatmuls() {
+  std::vector<Timed> matmuls;
   const std::optional<learner::gemm::Isa> isa = learner::gemm::BestIsa();
   for (int64_t n : {1024, 2048}) {
-    const double flops = 2.0 * n * n * n;
     const at::Tensor a = at::randn({n, n});
     const at::Tensor b = at::randn({n, n});
+    const double flops = 2.0 * n * n * n;
     at::Tensor c = at::empty({n, n});
-    const double blas = BestRate(flops, seconds, [&] { at::matmul_out(c, a, b); });
-    log << absl::StrFormat("matmul %dx%d, BLAS: %.1f GFLOP/s (best chunk)\n", n, n, blas / 1e9);
-    ceiling.blas = std::max(ceiling.blas, blas);
+    matmuls.push_back({absl::StrFormat("BLAS %dx%d", n, n), flops,
+                       [a, b, c]() mutable { at::matmul_out(c, a, b); }});
     if (!isa.has_value()) continue;
     const learner::PackedEnsembleMlp::Layer layer{b.unsqueeze(0), at::zeros({1, 1, n})};
     absl::StatusOr<learner::PackedEnsembleMlp> mlp =
         learner::PackedEnsembleMlp::Create({layer}, v1::RELU, *isa);
     if (!mlp.ok()) continue;  // unreachable: the layer is well-formed
-    const at::Tensor x = a.unsqueeze(0);
-    at::Tensor out = at::empty({1, n, n});
-    const double kernel = BestRate(flops, seconds, [&] { mlp->Forward({0}, x, out); });
-    log << absl::StrFormat("matmul %dx%d, %s kernel: %.1f GFLOP/s (best chunk)\n", n, n,
-                           learner::gemm::IsaName(*isa), kernel / 1e9);
-    ceiling.kernel = std::max(ceiling.kernel, kernel);
+    matmuls.push_back({absl::StrFormat("kernel %dx%d (%s)", n, n, learner::gemm::IsaName(*isa)),
+                       flops,
+                       [mlp = *std::move(mlp), x = a.unsqueeze(0), out = at::empty({1, n, n})]()
+                           mutable { mlp.Forward({0}, x, out); }});
   }
-  return ceiling;
+  return matmuls;
 }
 
 // The FMA-only peak of `threads` threads running at once (0 without a kernel): what no matmul
@@ -109,11 +118,11 @@ double FmaPeak(int threads, double seconds) {
   return std::accumulate(rates.begin(), rates.end(), 0.0);
 }
 
-// Best FLOP/s of the model's layers alone at the imagination's shapes ([ensemble, ceil(batch /
-// ensemble), ...] per layer): with `blas`, one baddbmm per layer and no activations; otherwise
-// the packed kernel's forward that imagination runs (ReLU fused). What the matmuls bound
-// imagination to at this batch.
-double ModelGemmRate(const ImagineBenchOptions& options, bool blas) {
+// The model's layers alone at the imagination's shapes ([ensemble, ceil(batch / ensemble),
+// ...] per layer), random weights: on the packed kernel imagination runs (ReLU fused; absent
+// without a kernel), and as one BLAS baddbmm per layer without activations. What the matmuls
+// bound imagination to at this batch.
+std::vector<Timed> ModelLayers(const ImagineBenchOptions& options) {
   const int64_t k = options.ensemble;
   const int64_t rows = (options.batch + k - 1) / k;
   std::vector<int64_t> dims = {options.observation_dim + options.action_dim};
@@ -128,22 +137,33 @@ double ModelGemmRate(const ImagineBenchOptions& options, bool blas) {
     inputs.push_back(at::randn({k, rows, dims[l]}));
     layers.push_back({at::randn({k, dims[l], dims[l + 1]}) * 0.05, at::randn({k, 1, dims[l + 1]})});
   }
+  std::vector<Timed> timed = {{"BLAS", flops, [inputs, layers] {
+                                 for (size_t l = 0; l < layers.size(); ++l) {
+                                   at::baddbmm(layers[l].bias, inputs[l], layers[l].weight);
+                                 }
+                               }}};
   const std::optional<learner::gemm::Isa> isa = learner::gemm::BestIsa();
-  if (!blas && isa.has_value()) {
-    absl::StatusOr<learner::PackedEnsembleMlp> mlp =
-        learner::PackedEnsembleMlp::Create(layers, v1::RELU, *isa);
-    if (mlp.ok()) {
-      std::vector<int64_t> members(k);
-      std::iota(members.begin(), members.end(), 0);
-      at::Tensor out = at::empty({k, rows, options.observation_dim});
-      return BestRate(flops, options.seconds, [&] { mlp->Forward(members, inputs[0], out); });
-    }
+  if (!isa.has_value()) return timed;
+  absl::StatusOr<learner::PackedEnsembleMlp> mlp =
+      learner::PackedEnsembleMlp::Create(layers, v1::RELU, *isa);
+  if (!mlp.ok()) return timed;  // unreachable: the layers are well-formed
+  std::vector<int64_t> members(k);
+  std::iota(members.begin(), members.end(), 0);
+  timed.push_back({"kernel", flops,
+                   [mlp = *std::move(mlp), members, x = inputs[0],
+                    out = at::empty({k, rows, options.observation_dim})]() mutable {
+                     mlp.Forward(members, x, out);
+                   }});
+  return timed;
+}
+
+// The best of those whose name starts with `prefix` (0 if none).
+double BestOf(const std::vector<Timed>& timed, absl::string_view prefix = "") {
+  double best = 0;
+  for (const Timed& t : timed) {
+    if (absl::StartsWith(t.name, prefix)) best = std::max(best, t.best);
   }
-  return BestRate(flops, options.seconds, [&] {
-    for (size_t l = 0; l < layers.size(); ++l) {
-      at::baddbmm(layers[l].bias, inputs[l], layers[l].weight);
-    }
-  });
+  return best;
 }
 
 absl::Status CheckOptions(const ImagineBenchOptions& o) {
@@ -206,17 +226,12 @@ absl::StatusOr<ImagineBenchResults> RunImagineBench(const ImagineBenchOptions& o
           : isa.has_value()     ? std::string(learner::gemm::IsaName(*isa)) + " (packed_gemm)"
                                 : std::string("the BLAS (no packed kernel on this CPU)"))
       << "; BLAS: " << (blas_core.empty() ? "not OpenBLAS" : "OpenBLAS " + blas_core) << "\n";
-  const Ceiling ceilings = MatmulCeiling(options.seconds, log);
-  const double ceiling = ceilings.best();
-  const double fma_peak = FmaPeak(options.threads, std::min(1.0, options.seconds));
-  log << absl::StrFormat("matmul ceiling: %.1f GFLOP/s; FMA-only peak: %.1f GFLOP/s\n",
-                         ceiling / 1e9, fma_peak / 1e9);
 
   learner::ImaginationOptions imagination;
   imagination.horizon = options.horizon;
   imagination.propagation = options.propagation;
   std::vector<int64_t> members(options.ensemble);
-  for (int64_t m = 0; m < options.ensemble; ++m) members[m] = m;
+  std::iota(members.begin(), members.end(), 0);
   at::Generator generator = at::detail::createCPUGenerator(3);
   const at::Tensor starts =
       at::randn({1, options.batch, options.observation_dim}, generator, at::kFloat) * 0.1;
@@ -229,39 +244,56 @@ absl::StatusOr<ImagineBenchResults> RunImagineBench(const ImagineBenchOptions& o
                               [&] { return rollouts.lengths.sum().item<int64_t>(); });
   };
   MBRL_RETURN_IF_ERROR(rollout().status());  // warm-up
+
+  std::vector<Timed> ceiling_matmuls = CeilingMatmuls();
+  std::vector<Timed> model_layers = ModelLayers(options);
+  const double round_seconds = options.seconds / kRounds;
+  double fma_peak = 0;
   int64_t steps = 0;
   int rollouts = 0;
+  double rollout_seconds = 0;
   double best_steps_per_s = 0;
-  const absl::Time start = absl::Now();
-  double elapsed = 0;
-  do {
-    const absl::Time rollout_start = absl::Now();
-    MBRL_ASSIGN_OR_RETURN(int64_t taken, rollout());
-    best_steps_per_s =
-        std::max(best_steps_per_s, taken / absl::ToDoubleSeconds(absl::Now() - rollout_start));
-    steps += taken;
-    ++rollouts;
-    elapsed = absl::ToDoubleSeconds(absl::Now() - start);
-  } while (rollouts < 3 || elapsed < options.seconds);
+  for (int round = 0; round < kRounds; ++round) {
+    for (Timed& matmul : ceiling_matmuls) matmul.Measure(round_seconds);
+    fma_peak = std::max(fma_peak, FmaPeak(options.threads, std::min(0.5, round_seconds)));
+    const absl::Time start = absl::Now();
+    do {
+      const absl::Time rollout_start = absl::Now();
+      MBRL_ASSIGN_OR_RETURN(int64_t taken, rollout());
+      const double seconds = absl::ToDoubleSeconds(absl::Now() - rollout_start);
+      best_steps_per_s = std::max(best_steps_per_s, taken / seconds);
+      steps += taken;
+      rollout_seconds += seconds;
+      ++rollouts;
+    } while (absl::ToDoubleSeconds(absl::Now() - start) < round_seconds);
+    for (Timed& layers : model_layers) layers.Measure(round_seconds);
+  }
 
-  const double flops_per_step =
-      2.0 * MultiplyAdds(options.observation_dim + options.action_dim, options.hidden,
-                         options.observation_dim) +
-      2.0 * MultiplyAdds(options.observation_dim, options.policy_hidden, options.action_dim);
-  const double gemm_rate = ModelGemmRate(options, /*blas=*/false);
-  const double blas_gemm_rate = ModelGemmRate(options, /*blas=*/true);
+  for (const Timed& matmul : ceiling_matmuls) {
+    log << absl::StrFormat("matmul %s: %.1f GFLOP/s (best chunk)\n", matmul.name,
+                           matmul.best / 1e9);
+  }
+  const double ceiling = BestOf(ceiling_matmuls);
+  log << absl::StrFormat("matmul ceiling: %.1f GFLOP/s; FMA-only peak: %.1f GFLOP/s\n",
+                         ceiling / 1e9, fma_peak / 1e9);
+  const double gemm_rate = model_layers.back().best;  // the kernel's, or the BLAS's without one
+  const double blas_gemm_rate = model_layers.front().best;
   log << absl::StrFormat(
       "model layers alone at these shapes: %.1f GFLOP/s = %.1f%% of the ceiling (BLAS baddbmm: "
       "%.1f GFLOP/s = %.1f%%)\n",
       gemm_rate / 1e9, 100 * gemm_rate / ceiling, blas_gemm_rate / 1e9,
       100 * blas_gemm_rate / ceiling);
+  const double flops_per_step =
+      2.0 * MultiplyAdds(options.observation_dim + options.action_dim, options.hidden,
+                         options.observation_dim) +
+      2.0 * MultiplyAdds(options.observation_dim, options.policy_hidden, options.action_dim);
   const double steps_per_s = best_steps_per_s;
-  const double mean_steps_per_s = steps / elapsed;
+  const double mean_steps_per_s = steps / rollout_seconds;
   const double flops_per_s = steps_per_s * flops_per_step;
   log << absl::StrFormat(
       "imagine: batch %d, horizon %d, %d rollouts in %.2f s: best %.0f steps/s (mean %.0f), "
       "%.1f GFLOP/s = %.1f%% of the %.1f GFLOP/s ceiling, %d threads\n",
-      options.batch, options.horizon, rollouts, elapsed, steps_per_s, mean_steps_per_s,
+      options.batch, options.horizon, rollouts, rollout_seconds, steps_per_s, mean_steps_per_s,
       flops_per_s / 1e9, 100 * flops_per_s / ceiling, ceiling / 1e9, options.threads);
   return ImagineBenchResults{
       {"batch", static_cast<double>(options.batch)},
@@ -272,8 +304,8 @@ absl::StatusOr<ImagineBenchResults> RunImagineBench(const ImagineBenchOptions& o
       {"steps_per_s", steps_per_s},
       {"mean_steps_per_s", mean_steps_per_s},
       {"flops_per_s", flops_per_s},
-      {"blas_ceiling_flops_per_s", ceilings.blas},
-      {"kernel_ceiling_flops_per_s", ceilings.kernel},
+      {"blas_ceiling_flops_per_s", BestOf(ceiling_matmuls, "BLAS")},
+      {"kernel_ceiling_flops_per_s", BestOf(ceiling_matmuls, "kernel")},
       {"ceiling_flops_per_s", ceiling},
       {"fma_peak_flops_per_s", fma_peak},
       {"fraction_of_fma_peak", fma_peak > 0 ? flops_per_s / fma_peak : 0},

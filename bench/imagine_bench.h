@@ -13,14 +13,15 @@
 //      (`ensemble` members, `hidden`, ReLU, deterministic head) predicting, members assigned
 //      per trajectory (FIXED_MEMBER, MB-MPO's binding) unless `propagation` says otherwise;
 //      rewards and terminations from the batched functions of `env`. One warm-up rollout, then
-//      rollouts until `seconds` have passed (at least 3); the fastest rollout gives
-//      steps_per_s (mean_steps_per_s is the average over all of them).
+//      rollouts for about `seconds` in all (at least 3); the fastest rollout gives steps_per_s
+//      (mean_steps_per_s is the average over all of them).
 //   3. for reference, the model's layers alone at the same shapes ([ensemble,
 //      ceil(batch / ensemble), ...] per layer, no policy): on the kernel imagination uses
 //      (gemm_fraction_of_ceiling: the bound its matmuls put on imagination at this batch) and
 //      as one BLAS baddbmm per layer (blas_gemm_fraction_of_ceiling).
-// Every side keeps its fastest repeat, so load from other processes does not bias the ratios
-// towards either side.
+// The three run in 3 interleaved rounds of seconds / 3 each (imagination: at least one rollout
+// per round) and every side keeps its fastest repeat over all rounds, so that drift in the
+// machine's speed and load from other processes do not bias the ratios towards either side.
 // Useful FLOPs per imagined step: 2 * (sum of in * out over the model's layers, one member per
 // trajectory) + 2 * (the same over the policy's layers); elementwise work is not counted.
 // flops_fraction_of_ceiling = achieved useful FLOP/s / ceiling.
