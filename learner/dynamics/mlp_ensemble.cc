@@ -430,6 +430,7 @@ void MlpEnsemble::RefreshPredictionWeights() {
   last.weight = weight.contiguous();
   last.bias = bias.contiguous();
   prediction_.packed.reset();
+  prediction_.layers.clear();
   const std::optional<gemm::Isa> isa = gemm::BestIsa();
   if (options_.packed_inference && isa.has_value()) {
     std::vector<PackedEnsembleMlp::Layer> to_pack;
@@ -438,8 +439,9 @@ void MlpEnsemble::RefreshPredictionWeights() {
         PackedEnsembleMlp::Create(to_pack, options_.activation, *isa);
     TORCH_CHECK(packed.ok(), packed.status().ToString());  // options were checked in Create
     prediction_.packed = *std::move(packed);
+  } else {
+    prediction_.layers = std::move(layers);
   }
-  prediction_.layers = std::move(layers);
   prediction_.target_std = target_normalizer_.std().clone();
 }
 

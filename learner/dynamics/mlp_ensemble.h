@@ -127,12 +127,11 @@ class MlpEnsemble final : public DynamicsModel {
     at::Tensor bias;
   };
   // Prediction weights with the normalizers folded into the first and last layers.
+  // One of `packed` (the kernel's) and `layers` (the BLAS path's) is set.
   struct PredictionWeights {
+    std::optional<PackedEnsembleMlp> packed;
     std::vector<Layer> layers;
     at::Tensor target_std;  // [obs_dim] (probabilistic sampling scale)
-    // The same layers packed for the kernel; empty if packed_inference is off or the CPU has
-    // no kernel.
-    std::optional<PackedEnsembleMlp> packed;
   };
 
   MlpEnsemble(MlpEnsembleOptions options, uint64_t seed);

@@ -12,6 +12,10 @@
 // processes takes fewer blocks. Results do not depend on the thread count (each output is
 // computed by one kernel call in a fixed order).
 //
+// Memory: the packed weights (about the size of the layers), and per calling thread two
+// hidden-layer buffers that Forward keeps for the thread's lifetime, sized to its largest call
+// (G x n x the widest hidden layer floats each).
+//
 // Thread safety: immutable after Create; Forward may run concurrently with itself.
 #ifndef MBRL_LEARNER_DYNAMICS_PACKED_MLP_H_
 #define MBRL_LEARNER_DYNAMICS_PACKED_MLP_H_
