@@ -45,21 +45,22 @@ double MultiplyAdds(int64_t in, const std::vector<int64_t>& hidden, int64_t out)
 // the ratio.
 constexpr int kRounds = 3;
 
+double SecondsSince(absl::Time start) { return absl::ToDoubleSeconds(absl::Now() - start); }
+
 // The best FLOP/s of `call` (doing `flops` each time): repeated in chunks of about 0.1 s for
 // about `seconds` (at least 3 chunks); the fastest chunk counts, so load from other processes
 // biases no side of a ratio.
 double BestRate(double flops, double seconds, const std::function<void()>& call) {
   double best = 0;
   const absl::Time start = absl::Now();
-  for (int chunk = 0; chunk < 3 || absl::ToDoubleSeconds(absl::Now() - start) < seconds;
-       ++chunk) {
+  for (int chunk = 0; chunk < 3 || SecondsSince(start) < seconds; ++chunk) {
     const absl::Time chunk_start = absl::Now();
     int64_t repeats = 0;
     double elapsed = 0;
     do {
       call();
       ++repeats;
-      elapsed = absl::ToDoubleSeconds(absl::Now() - chunk_start);
+      elapsed = SecondsSince(chunk_start);
     } while (elapsed < 0.1);
     best = std::max(best, flops * repeats / elapsed);
   }
@@ -260,12 +261,12 @@ absl::StatusOr<ImagineBenchResults> RunImagineBench(const ImagineBenchOptions& o
     do {
       const absl::Time rollout_start = absl::Now();
       MBRL_ASSIGN_OR_RETURN(int64_t taken, rollout());
-      const double seconds = absl::ToDoubleSeconds(absl::Now() - rollout_start);
+      const double seconds = SecondsSince(rollout_start);
       best_steps_per_s = std::max(best_steps_per_s, taken / seconds);
       steps += taken;
       rollout_seconds += seconds;
       ++rollouts;
-    } while (absl::ToDoubleSeconds(absl::Now() - start) < round_seconds);
+    } while (SecondsSince(start) < round_seconds);
     for (Timed& layers : model_layers) layers.Measure(round_seconds);
   }
 

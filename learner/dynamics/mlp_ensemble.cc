@@ -474,10 +474,15 @@ absl::StatusOr<at::Tensor> MlpEnsemble::PredictGrouped(absl::Span<const int64_t>
     at::NoGradGuard no_grad;
     bool identity = groups == k;
     for (int64_t g = 0; identity && g < groups; ++g) identity = members[g] == g;
-    const at::Tensor index =
-        identity ? at::Tensor()
-                 : at::tensor(std::vector<int64_t>(members.begin(), members.end()), at::kLong);
-    const auto pick = [&](const at::Tensor& t) { return identity ? t : t.index_select(0, index); };
+    // Made on first use: the packed deterministic path (every imagination step) needs none.
+    at::Tensor index;
+    const auto pick = [&](const at::Tensor& t) {
+      if (identity) return t;
+      if (!index.defined()) {
+        index = at::tensor(std::vector<int64_t>(members.begin(), members.end()), at::kLong);
+      }
+      return t.index_select(0, index);
+    };
 
     at::Tensor h = at::cat({observations, actions}, 2);
     if (prediction_.packed.has_value()) {

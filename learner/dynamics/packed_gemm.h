@@ -5,9 +5,8 @@
 //
 // Why not the BLAS: every imagination step multiplies a few rows per ensemble member (13 rows
 // per member at batch 64) by the same weights, 200 times per rollout. A BLAS call repacks the
-// weights on every call and is tuned for large square products; at these shapes OpenBLAS 0.3.21
-// reaches ~20% of the machine's matmul rate, and on CPUs it does not recognise (e.g. AMD
-// family 1Ah) it falls back to AVX2 kernels (bench/RESULTS.md).
+// weights on every call and is tuned for large square products; at 13 rows per member OpenBLAS
+// 0.3.21 reaches 17-18% of the machine's matmul rate (bench/RESULTS.md).
 //
 // Kernels: AVX-512F (tiles of 14 rows x 32 columns) and AVX2+FMA (6 rows x 16 columns), chosen
 // at run time from what the CPU supports; BestIsa() is nullopt elsewhere (other architectures,
@@ -18,8 +17,8 @@
 // ascending k order with fused multiply-adds, starting from the bias); the same inputs give
 // bit-identical outputs on the same ISA, whatever the row/panel split across threads.
 //
-// Thread safety: PackWeights and the Compute* functions touch only their arguments; blocks that
-// write disjoint output rows or panels may run concurrently. Nothing here allocates or blocks.
+// Thread safety: PackWeights and ComputeBlock touch only their arguments and never allocate or
+// block; blocks that write disjoint output rows or panels may run concurrently.
 #ifndef MBRL_LEARNER_DYNAMICS_PACKED_GEMM_H_
 #define MBRL_LEARNER_DYNAMICS_PACKED_GEMM_H_
 

@@ -48,7 +48,6 @@ class PackedEnsembleMlp {
   int64_t ensemble_size() const { return ensemble_size_; }
   int64_t input_dim() const { return layers_.front().in; }
   int64_t output_dim() const { return layers_.back().out; }
-  gemm::Isa isa() const { return isa_; }
 
   // float32 [G, n, output_dim()] for x float32 [G, n, input_dim()] (any strides), member
   // members[g] computing group g. Requires members.size() == G and every member in
